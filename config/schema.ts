@@ -1,0 +1,183 @@
+/**
+ * The pillar config's JSON Schema (draft 2020-12): the single source of truth. TypeBox builds the
+ * schema object; `PillarConfig` is derived from it; `config/pillar-config.schema.json` is the
+ * same object written out (`npm run config:docs`), checked in sync by a test.
+ * Fields that carry a `default` may be left out of a file: the loader fills them in.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+export const CONFIG_VERSION = 1;
+
+const Pin = Type.Integer({ minimum: 0, maximum: 255, description: "GPIO line offset (gpio), Arduino pin (firmata) or any number (sim)" });
+
+const InputLine = Type.Object(
+  {
+    pin: Pin,
+    activeLow: Type.Boolean({ default: true, description: "true when the contact pulls the line to ground" }),
+  },
+  { additionalProperties: false },
+);
+
+const OutputLine = Type.Object(
+  {
+    pin: Pin,
+    activeLow: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+
+const LedMode = Type.Union(
+  [
+    Type.Literal("on"),
+    Type.Literal("off"),
+    Type.Object({ blinkMs: Type.Integer({ minimum: 50, maximum: 10_000, description: "half period" }) }, { additionalProperties: false }),
+  ],
+  { description: '"on", "off" or { "blinkMs": N }' },
+);
+
+const LedPattern = (d: Record<string, unknown>, description: string) =>
+  Type.Object(
+    { ready: LedMode, alarm: LedMode, answered: LedMode, strobe: LedMode },
+    { additionalProperties: false, default: d, description },
+  );
+
+const Duration = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+
+export const PillarConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    version: Type.Literal(CONFIG_VERSION, { description: "config format version; older files are migrated (a backup is kept)" }),
+    pillar: Type.Object(
+      {
+        id: Type.String({ pattern: "^[a-z0-9][a-z0-9-]{1,62}$", description: "unique pillar id, used in every MQTT topic" }),
+        name: Type.Optional(Type.String({ maxLength: 120 })),
+        mode: Type.Union([Type.Literal("production"), Type.Literal("development")], {
+          default: "development",
+          description: "production refuses unsigned configs",
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    location: Type.Object(
+      {
+        lat: Type.Number({ minimum: -90, maximum: 90 }),
+        lon: Type.Number({ minimum: -180, maximum: 180 }),
+        address: Type.String({ minLength: 1, maxLength: 200 }),
+        district: Type.String({ minLength: 1, maxLength: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+    broker: Type.Object(
+      {
+        url: Type.String({ pattern: "^(mqtts?|wss?)://", description: "mqtt://, mqtts://, ws:// or wss:// URL of the center's broker" }),
+        clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "default: pillar-{id}" })),
+        username: Type.Optional(Type.String({ minLength: 1 })),
+        password: Type.Optional(Type.String({ description: "secret: never logged" })),
+        keepaliveS: Duration(30, 5, 1200, "MQTT keepalive in seconds"),
+        connectTimeoutMs: Duration(5000, 500, 60_000, "give up one connection attempt after this"),
+        reconnectMs: Duration(1000, 100, 60_000, "pause between reconnection attempts"),
+      },
+      { additionalProperties: false },
+    ),
+    hal: Type.Object(
+      {
+        driver: Type.Union([Type.Literal("sim"), Type.Literal("gpio"), Type.Literal("firmata")], {
+          description: "sim: in-process; gpio: Linux GPIO character device; firmata: I/O co-processor over serial",
+        }),
+        gpio: Type.Optional(
+          Type.Object(
+            {
+              chipLabel: Type.String({ default: "pinctrl-rp1", description: "gpiochip label: pinctrl-rp1 (Pi 5), pinctrl-bcm2711 (Pi 4, CM4)" }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        firmata: Type.Optional(
+          Type.Object(
+            {
+              port: Type.String({ minLength: 1, description: "serial device of the co-processor, e.g. /dev/ttyACM0" }),
+              baudRate: Type.Integer({ default: 57600, enum: [9600, 19200, 38400, 57600, 115200] }),
+              heartbeatMs: Duration(2000, 200, 60_000, "link check period; a missed reply raises a fault"),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        inputs: Type.Object({ button: InputLine, tamper: InputLine }, { additionalProperties: false }),
+        outputs: Type.Object(
+          { ready: OutputLine, alarm: OutputLine, answered: OutputLine, strobe: OutputLine },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    button: Type.Object(
+      {
+        debounceMs: Duration(20, 1, 1000, "a press counts when the contact is stable this long"),
+        stuckAfterS: Duration(60, 5, 3600, "held longer than this raises button.stuck"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tamper: Type.Object(
+      { debounceMs: Duration(50, 1, 5000, "the tamper switch must be stable this long") },
+      { additionalProperties: false, default: {} },
+    ),
+    incident: Type.Object(
+      {
+        closeAfterAckS: Duration(600, 10, 86_400, "an acknowledged incident closes by itself after this (the center may close it earlier)"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    leds: Type.Object(
+      {
+        idle: LedPattern({ ready: "on", alarm: "off", answered: "off", strobe: "off" }, "no incident, no fault"),
+        alarm: LedPattern({ ready: "off", alarm: { blinkMs: 250 }, answered: "off", strobe: "on" }, "press sent, waiting for the center"),
+        acknowledged: LedPattern({ ready: "off", alarm: "off", answered: "on", strobe: "on" }, "the center has acknowledged"),
+        fault: LedPattern({ ready: { blinkMs: 1000 }, alarm: "off", answered: "off", strobe: "off" }, "idle with an active fault"),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    dataDir: Type.String({ default: "/var/lib/alarm-pillar", minLength: 1, description: "journal and state live here" }),
+    heartbeat: Type.Object(
+      { intervalS: Duration(30, 1, 3600, "health message period") },
+      { additionalProperties: false, default: {} },
+    ),
+    outbox: Type.Object(
+      {
+        maxBytes: Type.Integer({ default: 64 * 1024 * 1024, minimum: 65_536, description: "journal size bound: above 80% telemetry is dropped and an alarm raised; alarms are never dropped" }),
+        compactBytes: Type.Integer({ default: 1024 * 1024, minimum: 4096, description: "compact the journal once it is larger than this and mostly acknowledged" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    control: Type.Object(
+      { port: Type.Integer({ default: 8787, minimum: 0, maximum: 65535, description: "127.0.0.1 port of the simulation control endpoint (0: any free port)" }) },
+      { additionalProperties: false, default: {} },
+    ),
+    provisioning: Type.Optional(
+      Type.Object(
+        {
+          port: Type.Optional(Type.String({ minLength: 1, description: "serial port the provisioning listener answers on (console/USB gadget), e.g. /dev/ttyGS0" })),
+          baudRate: Type.Integer({ default: 115200, enum: [9600, 19200, 38400, 57600, 115200, 230400] }),
+          publicKey: Type.Optional(Type.String({ minLength: 1, description: "fleet public key (PEM) that signs configs; default /etc/alarm-pillar/fleet.pub, then config/keys/fleet.pub" })),
+        },
+        { additionalProperties: false, description: "`pillar flash` over a serial cable; see docs/provisioning.md" },
+      ),
+    ),
+    log: Type.Object(
+      { level: Type.Union([Type.Literal("trace"), Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }) },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  {
+    $id: "https://alarm-pillar.local/schema/pillar-config.json",
+    title: "alarm-pillar config",
+    additionalProperties: false,
+  },
+);
+
+export type PillarConfig = Static<typeof PillarConfigSchema>;
+
+/** The schema as a plain JSON document (draft 2020-12). */
+export function configJsonSchema(): Record<string, unknown> {
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...(JSON.parse(JSON.stringify(PillarConfigSchema)) as TSchema) };
+}

@@ -1,0 +1,23 @@
+import type { DigitalInput } from "./digital-input.js";
+import type { DigitalOutput } from "./digital-output.js";
+
+/** The names of the pillar's output lines. */
+export type OutputName = "ready" | "alarm" | "answered" | "strobe";
+
+/**
+ * The discrete I/O of one pillar, as one driver family builds it (they often share one
+ * connection, e.g. a Firmata co-processor). Created by the composition root from the config and
+ * handed to the services; services never import a driver.
+ */
+export interface PillarIo {
+  readonly driver: string;
+  readonly button: DigitalInput;
+  readonly tamper: DigitalInput;
+  readonly outputs: Readonly<Record<OutputName, DigitalOutput>>;
+  /** Opens the shared connection (if any), then every line. */
+  start(): Promise<void>;
+  /** Releases every line, then the shared connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const OUTPUT_NAMES: readonly OutputName[] = ["ready", "alarm", "answered", "strobe"];

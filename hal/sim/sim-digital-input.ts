@@ -1,0 +1,70 @@
+import type { DigitalInput } from "../digital-input.js";
+import { Listeners } from "../listeners.js";
+
+/**
+ * Simulated input line, driven by hooks: `press()`/`release()` (or `set()`), contact `bounce()`,
+ * and `failLink()`/`restoreLink()` to inject a dead line. Levels are logical (true = active).
+ */
+export class SimDigitalInput implements DigitalInput {
+  private level = false;
+  private started = false;
+  private readonly changes = new Listeners<[boolean, number]>();
+  private readonly faults = new Listeners<[Error]>();
+  private readonly recovers = new Listeners<[]>();
+
+  constructor(readonly name: string) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+  }
+
+  read(): boolean {
+    return this.level;
+  }
+
+  onChange(l: (active: boolean, at: number) => void): () => void {
+    return this.changes.add(l);
+  }
+
+  onFault(l: (err: Error) => void): () => void {
+    return this.faults.add(l);
+  }
+
+  onRecover(l: () => void): () => void {
+    return this.recovers.add(l);
+  }
+
+  /** Hook: drive the line to `active` (an edge is reported only when the level changes). */
+  set(active: boolean, at = Date.now()): void {
+    if (!this.started || active === this.level) return;
+    this.level = active;
+    this.changes.emit(active, at);
+  }
+
+  press(): void {
+    this.set(true);
+  }
+
+  release(): void {
+    this.set(false);
+  }
+
+  /** Hook: a bouncing contact, `edges` alternating raw edges ending on `final`. */
+  bounce(final: boolean, edges = 5): void {
+    for (let i = 0; i < edges; i++) this.set(i % 2 === 0 ? final : !final);
+    this.set(final);
+  }
+
+  /** Hook: the line stops working (e.g. a broken cable). */
+  failLink(message = "simulated line failure"): void {
+    this.faults.emit(new Error(`${this.name}: ${message}`));
+  }
+
+  restoreLink(): void {
+    this.recovers.emit();
+  }
+}

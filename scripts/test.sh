@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, type-checks, then vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+npx tsc --noEmit
+npx vitest run "$@"

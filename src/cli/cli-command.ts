@@ -1,0 +1,10 @@
+/** One `pillar` subcommand. `run` returns the process exit code. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Error for bad command-line use: printed with the usage, exit code 2. */
+export class UsageError extends Error {}

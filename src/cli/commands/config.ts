@@ -1,0 +1,49 @@
+import { writeFile } from "node:fs/promises";
+import { configJsonSchema } from "../../../config/schema.js";
+import { ConfigError } from "../../config/config-errors.js";
+import { loadConfigFile, migrateConfigFile } from "../../config/load-config.js";
+import { parseCliArgs } from "../args.js";
+import { UsageError, type CliCommand } from "../cli-command.js";
+
+export const command: CliCommand = {
+  name: "config",
+  summary: "validate, migrate or print the config schema",
+  usage: "pillar config validate FILE… | pillar config migrate FILE | pillar config schema [--out FILE]",
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    switch (sub) {
+      case "validate": {
+        const { positionals } = parseCliArgs(rest, {});
+        if (!positionals.length) throw new UsageError("name at least one config file");
+        let bad = 0;
+        for (const file of positionals) {
+          try {
+            const c = await loadConfigFile(file);
+            console.log(`${file}: valid (pillar ${c.pillar.id}, driver ${c.hal.driver}, version ${c.version})`);
+          } catch (err) {
+            bad++;
+            if (err instanceof ConfigError) console.error(err.message);
+            else console.error(`${file}: ${(err as Error).message}`);
+          }
+        }
+        return bad ? 1 : 0;
+      }
+      case "migrate": {
+        const { positionals } = parseCliArgs(rest, {});
+        if (positionals.length !== 1) throw new UsageError("name one config file");
+        const backup = await migrateConfigFile(positionals[0]!);
+        console.log(backup ? `${positionals[0]}: migrated; the old file is kept as ${backup}` : `${positionals[0]}: already current`);
+        return 0;
+      }
+      case "schema": {
+        const { values } = parseCliArgs(rest, { out: { type: "string" } }, false);
+        const text = JSON.stringify(configJsonSchema(), null, 2) + "\n";
+        if (values.out) await writeFile(values.out, text);
+        else process.stdout.write(text);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"`);
+    }
+  },
+};

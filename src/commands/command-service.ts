@@ -1,0 +1,121 @@
+import { Type, type Static, type TObject, type TProperties } from "@sinclair/typebox";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import type { Logger } from "pino";
+import { ajvProblems } from "../config/validate-config.js";
+import type { ConfigProblem } from "../config/config-errors.js";
+
+/** What a command needs of the uplink. */
+export interface CommandTransport {
+  readonly topics: { commands: string; commandResult(name: string): string; base: string };
+  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void;
+  publish(topic: string, payload: string, o: { qos: 1 }): Promise<void>;
+}
+
+/** A command the center may send on `pillar/v1/{id}/cmd/{name}`. */
+export interface CommandDef<P extends TProperties = TProperties> {
+  name: string;
+  description: string;
+  /** The payload's fields besides `correlationId`; unknown fields are refused. */
+  args: P;
+  handle(args: Static<TObject<P>>): Promise<unknown> | unknown;
+}
+
+/** Thrown by a handler to answer with a specific error code (e.g. "not_found"). */
+export class CommandFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CommandResult {
+  correlationId: string | null;
+  command: string;
+  ok: boolean;
+  result?: unknown;
+  error?: { code: string; message: string; problems?: ConfigProblem[] };
+  at: string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+
+/**
+ * Receives commands from the center, validates each payload with ajv (every problem, by
+ * path) and answers on `…/cmd/{name}/result` echoing the `correlationId`. A bad payload gets
+ * an error result and reaches no handler.
+ */
+export class CommandService {
+  private readonly defs = new Map<string, { def: CommandDef; validate: ValidateFunction }>();
+  private off: (() => void) | undefined;
+
+  constructor(private readonly deps: { transport: CommandTransport; log: Logger }) {}
+
+  /** Add a command; later features register theirs before or after start. */
+  register<P extends TProperties>(def: CommandDef<P>): void {
+    const schema = Type.Object(
+      { correlationId: Type.String({ minLength: 1, maxLength: 128 }), ...def.args },
+      { additionalProperties: false },
+    );
+    this.defs.set(def.name, { def: def as unknown as CommandDef, validate: ajv.compile(schema) });
+  }
+
+  names(): string[] {
+    return [...this.defs.keys()];
+  }
+
+  async start(): Promise<void> {
+    this.off = this.deps.transport.subscribe(this.deps.transport.topics.commands, (topic, payload) => {
+      const name = topic.slice(topic.lastIndexOf("/") + 1);
+      void this.execute(name, payload).then((r) => this.answer(r));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.off?.();
+  }
+
+  /** Validate and run one command; never throws. */
+  async execute(name: string, payload: Buffer | string): Promise<CommandResult> {
+    const at = () => new Date().toISOString();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(payload.toString());
+    } catch (err) {
+      return { correlationId: null, command: name, ok: false, error: { code: "invalid_json", message: `payload is not JSON: ${(err as Error).message}` }, at: at() };
+    }
+    const cid = typeof (doc as { correlationId?: unknown })?.correlationId === "string" ? (doc as { correlationId: string }).correlationId : null;
+    const entry = this.defs.get(name);
+    if (!entry) {
+      return { correlationId: cid, command: name, ok: false, error: { code: "unknown_command", message: `unknown command "${name}"; known: ${this.names().join(", ")}` }, at: at() };
+    }
+    if (!entry.validate(doc)) {
+      const problems = ajvProblems(entry.validate.errors);
+      return {
+        correlationId: cid,
+        command: name,
+        ok: false,
+        error: { code: "invalid_payload", message: problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems },
+        at: at(),
+      };
+    }
+    const { correlationId, ...args } = doc as { correlationId: string };
+    try {
+      const result = await entry.def.handle(args as never);
+      this.deps.log.info({ command: name, correlationId }, "command done");
+      return { correlationId, command: name, ok: true, result: result ?? null, at: at() };
+    } catch (err) {
+      const code = err instanceof CommandFailure ? err.code : "failed";
+      this.deps.log.warn({ command: name, correlationId, err: (err as Error).message }, "command failed");
+      return { correlationId, command: name, ok: false, error: { code, message: (err as Error).message }, at: at() };
+    }
+  }
+
+  private answer(r: CommandResult): void {
+    if (!r.ok) this.deps.log.warn({ command: r.command, error: r.error }, "command refused");
+    this.deps.transport.publish(this.deps.transport.topics.commandResult(r.command), JSON.stringify(r), { qos: 1 }).catch((err: Error) => {
+      this.deps.log.warn({ err: err.message, command: r.command }, "could not send command result");
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { readFile, copyFile } from "node:fs/promises";
+import { CONFIG_VERSION, type PillarConfig } from "../../config/schema.js";
+import { atomicWriteFile } from "../fsutil/atomic-write.js";
+import { parseJsonText } from "./config-errors.js";
+import { migrateConfig } from "./migrate-config.js";
+import { validateConfig } from "./validate-config.js";
+
+/** Read and validate a config file; throws ConfigError naming every bad field. */
+export async function loadConfigFile(path: string): Promise<PillarConfig> {
+  const text = await readFile(path, "utf8");
+  return validateConfig(parseJsonText(text, path), path);
+}
+
+/**
+ * Rewrite an older config file in the current format. The original is kept beside it as
+ * `FILE.v{old}.bak`; the new file is written atomically. Returns the backup path, or null when
+ * the file was already current.
+ */
+export async function migrateConfigFile(path: string): Promise<string | null> {
+  const text = await readFile(path, "utf8");
+  const doc = parseJsonText(text, path);
+  const { config, from } = migrateConfig(doc, path);
+  if (from === CONFIG_VERSION) return null;
+  validateConfig(config, path);
+  const backup = `${path}.v${from}.bak`;
+  await copyFile(path, backup);
+  await atomicWriteFile(path, JSON.stringify(config, null, 2) + "\n");
+  return backup;
+}

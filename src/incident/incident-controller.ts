@@ -1,0 +1,129 @@
+import { Type } from "@sinclair/typebox";
+import type { Logger } from "pino";
+import type { IncidentState, PillarBus } from "../bus/events.js";
+import { CommandFailure, type CommandDef } from "../commands/command-service.js";
+import type { EventPublisher } from "../events/event-publisher.js";
+import { uuidv7 } from "../util/uuid-v7.js";
+
+export interface IncidentSnapshot {
+  state: IncidentState;
+  incidentId: string | null;
+  openedAt: string | null;
+  presses: number;
+  acknowledgedBy: string | null;
+}
+
+/**
+ * The pillar's incident state machine: idle → alarm (a press) → acknowledged (the center's
+ * `incident.ack`) → idle (the center's `incident.close`, or by itself `closeAfterAckS` after the
+ * acknowledgement). An unacknowledged alarm never ends by itself. Presses during an incident
+ * are sent and join the same `incidentId`. Stuck button and tamper go to the center as events.
+ */
+export class IncidentController {
+  private state: IncidentState = "idle";
+  private incidentId: string | null = null;
+  private openedAt = 0;
+  private presses = 0;
+  private acknowledgedBy: string | null = null;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private offs: (() => void)[] = [];
+
+  constructor(
+    private readonly o: { bus: PillarBus; events: EventPublisher; log: Logger; closeAfterAckS: () => number },
+  ) {}
+
+  async start(): Promise<void> {
+    const { bus, events } = this.o;
+    this.offs.push(
+      bus.on("button.pressed", (p) => this.onPress(p.at)),
+      bus.on("button.stuck", (p) => events.publish("button.stuck", p.at, { incidentId: this.incidentId, data: { heldMs: p.heldMs } })),
+      bus.on("button.recovered", (p) => events.publish("button.recovered", p.at, { data: { heldMs: p.heldMs } })),
+      bus.on("tamper.changed", (p) => events.publish(p.open ? "tamper.open" : "tamper.closed", p.at)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs) off();
+    this.offs = [];
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+  }
+
+  snapshot(): IncidentSnapshot {
+    return {
+      state: this.state,
+      incidentId: this.incidentId,
+      openedAt: this.openedAt ? new Date(this.openedAt).toISOString() : null,
+      presses: this.presses,
+      acknowledgedBy: this.acknowledgedBy,
+    };
+  }
+
+  private onPress(at: number): void {
+    if (this.state === "idle") {
+      this.incidentId = uuidv7(at);
+      this.openedAt = at;
+      this.presses = 0;
+      this.acknowledgedBy = null;
+      this.setState("alarm", at);
+    }
+    this.presses++;
+    this.o.log.info({ incidentId: this.incidentId, press: this.presses }, this.presses === 1 ? "alarm: button pressed" : "repeat press joins incident");
+    this.o.events.publish("button.press", at, {
+      incidentId: this.incidentId,
+      data: { press: this.presses, incidentState: this.state },
+    });
+  }
+
+  private setState(state: IncidentState, at: number): void {
+    this.state = state;
+    this.o.bus.emit("incident.state", { state, incidentId: this.incidentId, at });
+  }
+
+  acknowledge(incidentId: string, operator: string | undefined): IncidentSnapshot {
+    this.requireCurrent(incidentId);
+    if (this.state === "alarm") {
+      const at = Date.now();
+      this.acknowledgedBy = operator ?? null;
+      this.setState("acknowledged", at);
+      this.o.events.publish("incident.acknowledged", at, { incidentId, data: { operator: operator ?? null } });
+      this.closeTimer = setTimeout(() => this.close(incidentId, "auto-close after acknowledgement"), this.o.closeAfterAckS() * 1000);
+    }
+    return this.snapshot();
+  }
+
+  close(incidentId: string, reason: string): IncidentSnapshot {
+    this.requireCurrent(incidentId);
+    if (this.state === "alarm") throw new CommandFailure("not_acknowledged", "acknowledge the incident before closing it");
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    const at = Date.now();
+    this.o.events.publish("incident.closed", at, { incidentId, data: { reason, presses: this.presses, durationMs: at - this.openedAt } });
+    this.incidentId = null;
+    this.setState("idle", at);
+    return this.snapshot();
+  }
+
+  private requireCurrent(incidentId: string): void {
+    if (this.state === "idle" || incidentId !== this.incidentId) {
+      throw new CommandFailure("not_found", `no open incident ${incidentId} (current: ${this.incidentId ?? "none"})`);
+    }
+  }
+
+  /** The center's commands for incidents. */
+  commands(): CommandDef[] {
+    const id = Type.String({ minLength: 1, maxLength: 64 });
+    return [
+      {
+        name: "incident.ack",
+        description: "acknowledge the open incident; the pillar shows 'call answered'",
+        args: { incidentId: id, operator: Type.Optional(Type.String({ maxLength: 100 })) },
+        handle: (a: { incidentId: string; operator?: string }) => this.acknowledge(a.incidentId, a.operator),
+      } as CommandDef,
+      {
+        name: "incident.close",
+        description: "close an acknowledged incident",
+        args: { incidentId: id, reason: Type.Optional(Type.String({ maxLength: 200 })) },
+        handle: (a: { incidentId: string; reason?: string }) => this.close(a.incidentId, a.reason ?? "closed by the center"),
+      } as CommandDef,
+    ];
+  }
+}
