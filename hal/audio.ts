@@ -54,6 +54,8 @@ export interface AudioSettings {
 }
 
 export const MIC_RTP_PAYLOAD_TYPE = 111;
+/** Largest Opus RTP packet (a 20 ms frame is far smaller). */
+export const RTP_PACKET_SIZE_AUDIO = 1200;
 export const SPEAKER_RTP_PAYLOAD_TYPE = 111;
 /** Volume in percent → ffmpeg `volume` filter factor (100 % is unity gain: the amplifier sets the loudness). */
 export function volumeFactor(percent: number): number {

@@ -22,6 +22,8 @@ interface Conn {
   /** A byte arrived since the last heartbeat query. */
   rxSincePing: boolean;
   pinged: boolean;
+  /** QUERY_FIRMWARE requests sent during the handshake and not answered yet, and when the last went. */
+  firmwareQueries: number;
   lastFirmwareQueryAt: number;
   closed: boolean;
   /** What a serial close/error means right now: fail the handshake, or drop a working link. */
@@ -104,12 +106,12 @@ export class FirmataLink {
     // Construct before opening: johnny-five needs to see the io's "connect" (the port's "open").
     const io = new Firmata(port, { reportVersionTimeout: timeoutMs });
     const board = new Board({ io, repl: false, debug: false, sigint: false });
-    const conn: Conn = { port, io, board, rxSincePing: false, pinged: false, lastFirmwareQueryAt: 0, closed: false, onDrop: () => {} };
+    const conn: Conn = { port, io, board, rxSincePing: false, pinged: false, firmwareQueries: 0, lastFirmwareQueryAt: 0, closed: false, onDrop: () => {} };
     const noop = () => {};
     io.on("error", noop); // firmata-io re-emits transport errors: an unheard "error" would throw
     board.on("error", noop); // johnny-five forwards them again, plus its own connect timeout
     port.on("data", () => this.onData(conn));
-    port.on("close", (err: Error | null) => conn.onDrop(err ?? new Error(`serial port ${path} closed`)));
+    port.on("close", (err: Error | null) => conn.onDrop(new Error(`serial port ${path} closed${err ? `: ${err.message}` : ""}`)));
     port.on("error", (err: Error) => conn.onDrop(new Error(`serial port ${path}: ${err.message}`)));
     io.on("queryfirmware", () => this.onFirmwareAnnounce(conn));
 
@@ -132,6 +134,7 @@ export class FirmataLink {
       const hello = () => {
         if (!port.isOpen) return;
         conn.lastFirmwareQueryAt = Date.now();
+        conn.firmwareQueries++;
         const b = FIRMATA_BYTES;
         port.write([b.REPORT_VERSION, b.START_SYSEX, b.QUERY_FIRMWARE, b.END_SYSEX]);
       };
@@ -178,7 +181,9 @@ export class FirmataLink {
 
   /** An unsolicited firmware report means the co-processor rebooted: pin modes and reporting are gone. */
   private onFirmwareAnnounce(conn: Conn): void {
-    if (conn !== this.conn || Date.now() - conn.lastFirmwareQueryAt < 3_000) return;
+    const asked = conn.firmwareQueries > 0 && Date.now() - conn.lastFirmwareQueryAt < 3_000;
+    conn.firmwareQueries = Math.max(0, conn.firmwareQueries - 1);
+    if (asked || conn !== this.conn) return;
     this.opts.log?.warn({ port: this.port }, "firmata co-processor rebooted; re-applying pin set-up");
     this.reconfigure(conn);
   }

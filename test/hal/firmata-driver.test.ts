@@ -3,6 +3,9 @@
  * (the co-processor) holds one end, the driver (serialport + firmata-io + johnny-five) the other.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFirmataPillarIo, type FirmataPillarIoOptions } from "../../hal/firmata/firmata-pillar-io.js";
@@ -19,9 +22,17 @@ interface Socat {
   host: string;
 }
 
-/** Starts `socat -d -d pty,raw,echo=0 pty,raw,echo=0` and waits until it relays data. */
-function startSocat(): Promise<Socat> {
-  const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+/** Every process a test started: afterEach kills each one by its pid. */
+const started: ChildProcess[] = [];
+
+/**
+ * Starts `socat -d -d pty,raw,echo=0 pty,raw,echo=0` and waits until it relays data. With
+ * `links`, socat also makes stable symlinks to the two ptys (like /dev/serial/by-id/...).
+ */
+function startSocat(links?: { device: string; host: string }): Promise<Socat> {
+  const end = (link?: string) => `pty,raw,echo=0${link ? `,link=${link}` : ""}`;
+  const proc = spawn("socat", ["-d", "-d", end(links?.device), end(links?.host)], { stdio: ["ignore", "ignore", "pipe"] });
+  started.push(proc);
   return new Promise((resolve, reject) => {
     let err = "";
     const timer = setTimeout(() => reject(new Error(`socat did not start: ${err}`)), 5_000);
@@ -31,7 +42,7 @@ function startSocat(): Promise<Socat> {
       const ptys = [...err.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]!);
       if (ptys.length === 2 && err.includes("starting data transfer loop")) {
         clearTimeout(timer);
-        resolve({ proc, device: ptys[0]!, host: ptys[1]! });
+        resolve({ proc, device: links?.device ?? ptys[0]!, host: links?.host ?? ptys[1]! });
       }
     });
   });
@@ -106,7 +117,7 @@ describe("firmata driver over a socat pty pair", () => {
     await io?.stop();
     io = undefined;
     await emu.stop();
-    await killByPid(socat.proc);
+    for (const proc of started.splice(0)) await killByPid(proc);
   });
 
   it("starts, sets pin modes and drives the outputs inactive (activeLow inverted)", async () => {
@@ -224,6 +235,42 @@ describe("firmata driver over a socat pty pair", () => {
     emu.setPin(PINS.button, false);
     await waitFor("edge after reboot", () => edges.length === 1);
     expect(edges).toEqual([true]);
+  });
+
+  it("reopens the port after the serial device went away and came back, then recovers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pillar-firmata-"));
+    try {
+      const links = { device: join(dir, "device"), host: join(dir, "host") };
+      await emu.stop();
+      await killByPid(socat.proc);
+      socat = await startSocat(links);
+      emu = new FirmataEmulator({ path: socat.device });
+      await emu.start();
+      io = createFirmataPillarIo(options(links.host));
+      await io.start();
+      const { faults, recovers } = watchFaults(io);
+
+      await killByPid(socat.proc); // the USB cable is pulled: the device node disappears
+      await emu.stop();
+      await waitFor("faults", () => faults.length === 6, 4 * HEARTBEAT_MS);
+      expect(faults[0]!.err.message).toContain(links.host);
+      io.outputs.alarm.write(true);
+
+      socat = await startSocat(links); // plugged back in: same path, a fresh co-processor
+      emu = new FirmataEmulator({ path: socat.device });
+      await emu.start();
+      await waitFor("recovery", () => recovers.length === 2, 5_000);
+      expect(emu.pinMode(PINS.button)).toBe(MODE.PULLUP);
+      await waitFor("alarm re-applied on the new link", () => emu.getPin(PINS.alarm));
+      const edges: boolean[] = [];
+      io.button.onChange((a) => edges.push(a));
+      emu.setPin(PINS.button, false);
+      await waitFor("edge on the new link", () => edges.length === 1);
+      expect(edges).toEqual([true]);
+    } finally {
+      await io?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("start() rejects, naming the port, when the board does not answer or the port does not exist", async () => {

@@ -1,0 +1,166 @@
+import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
+import type { Logger } from "pino";
+import { GopCache } from "./gop-cache.js";
+import { isRtcp, parseRtp, RtpRewriter } from "./rtp.js";
+
+const { PeerConnection: PC, Video, Audio, RtcpNackResponder, RtcpReceivingSession } = nodeDataChannel;
+
+export const VIDEO_PT = 96;
+export const AUDIO_PT = 111;
+/** Announced H.264: constrained baseline 3.1, packetization-mode 1 (what every browser decodes). */
+export const H264_FMTP = "profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1";
+/** Output timestamp step between compressed burst frames (1 ms at 90 kHz). */
+const BURST_STEP = 90;
+
+export type PeerState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
+
+export interface PeerSessionOptions {
+  name: string;
+  iceServers: string[];
+  /** Local address to gather on (tests: 127.0.0.1); undefined: every interface. */
+  bindAddress?: string;
+  log: Logger;
+  onCandidate(candidate: string, mid: string): void;
+  onState(state: PeerState): void;
+  /** Opus RTP from the remote side (the officer's voice). */
+  onAudio(packet: Buffer): void;
+  /** The video track can take packets (DTLS-SRTP up): send the cached GOP now. */
+  onVideoOpen(): void;
+}
+
+/**
+ * One WebRTC peer connection (libdatachannel through node-datachannel) sending the camera's
+ * H.264 RTP and the microphone's Opus RTP as they come (payload type and SSRC set to the
+ * announced ones, nothing decoded), and receiving the remote Opus RTP.
+ */
+export class PeerSession {
+  private pc: PeerConnection | undefined;
+  private video: Track | undefined;
+  private audio: Track | undefined;
+  private readonly videoSsrc = (Math.random() * 0xfffffff0 + 1) >>> 0;
+  private readonly audioSsrc = (Math.random() * 0xfffffff0 + 1) >>> 0;
+  private readonly videoRw = new RtpRewriter(this.videoSsrc, VIDEO_PT, 3000);
+  private readonly audioRw = new RtpRewriter(this.audioSsrc, AUDIO_PT, 960);
+  private videoLive = false;
+  private state: PeerState = "new";
+  /** Video packets sent (burst included). */
+  videoPackets = 0;
+  audioPacketsIn = 0;
+
+  constructor(private readonly o: PeerSessionOptions) {}
+
+  /** Build the connection and resolve with the offer SDP. */
+  createOffer(): Promise<string> {
+    const o = this.o;
+    const pc = new PC(o.name, { iceServers: o.iceServers, ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}) });
+    this.pc = pc;
+    pc.onStateChange((s) => {
+      this.state = s as PeerState;
+      o.onState(this.state);
+    });
+    pc.onLocalCandidate((c, mid) => o.onCandidate(c, mid));
+    const v = new Video("video", "SendOnly");
+    v.addH264Codec(VIDEO_PT, H264_FMTP);
+    v.addSSRC(this.videoSsrc, "pillar-camera", "pillar", "camera");
+    this.video = pc.addTrack(v);
+    this.video.setMediaHandler(new RtcpNackResponder(512));
+    this.video.onOpen(() => o.onVideoOpen());
+    const a = new Audio("audio", "SendRecv");
+    a.addOpusCodec(AUDIO_PT);
+    a.addSSRC(this.audioSsrc, "pillar-mic", "pillar", "mic");
+    this.audio = pc.addTrack(a);
+    this.audio.setMediaHandler(new RtcpReceivingSession());
+    this.audio.onMessage((m) => {
+      if (isRtcp(m)) return;
+      this.audioPacketsIn++;
+      o.onAudio(m);
+    });
+    return new Promise((resolve) => {
+      pc.onLocalDescription((sdp) => resolve(sdp));
+      pc.setLocalDescription();
+    });
+  }
+
+  setAnswer(sdp: string): void {
+    this.pc?.setRemoteDescription(sdp, "answer");
+  }
+
+  addCandidate(candidate: string, mid: string): void {
+    try {
+      this.pc?.addRemoteCandidate(candidate, mid);
+    } catch (err) {
+      this.o.log.debug({ err: (err as Error).message }, "remote candidate refused");
+    }
+  }
+
+  get peerState(): PeerState {
+    return this.state;
+  }
+
+  /**
+   * Send the cached GOP at once, its frames' timestamps squeezed 1 ms apart so the receiver
+   * decodes and shows them without building delay, then go live continuing from them.
+   */
+  sendBurst(cache: GopCache): void {
+    const track = this.video;
+    if (!track?.isOpen() || this.videoLive) return;
+    const packets = cache.snapshot();
+    let lastIn: number | undefined;
+    let out = this.videoRw.lastTimestamp;
+    let ssrc = 0;
+    for (const p of packets) {
+      const h = parseRtp(p);
+      if (!h) continue;
+      if (lastIn !== undefined && h.timestamp !== lastIn) out = (out + BURST_STEP) >>> 0;
+      lastIn = h.timestamp;
+      ssrc = h.ssrc;
+      this.sendVideoPacket(track, this.videoRw.rewrite(p, h, out));
+    }
+    if (lastIn !== undefined) this.videoRw.anchor(lastIn, out, ssrc);
+    this.videoLive = true;
+    this.o.log.debug({ packets: packets.length }, "GOP burst sent");
+  }
+
+  /** A live camera packet (dropped until the burst went out). */
+  sendVideo(p: Buffer): void {
+    const track = this.video;
+    if (!this.videoLive || !track?.isOpen()) return;
+    const h = parseRtp(p);
+    if (h) this.sendVideoPacket(track, this.videoRw.rewrite(p, h));
+  }
+
+  private sendVideoPacket(track: Track, p: Buffer): void {
+    try {
+      track.sendMessageBinary(p);
+      this.videoPackets++;
+    } catch {
+      // closed under us: the state change ends the session
+    }
+  }
+
+  sendAudio(p: Buffer): void {
+    const track = this.audio;
+    if (!track?.isOpen()) return;
+    const h = parseRtp(p);
+    if (!h) return;
+    try {
+      track.sendMessageBinary(this.audioRw.rewrite(p, h));
+    } catch {
+      // see sendVideoPacket
+    }
+  }
+
+  close(): void {
+    const pc = this.pc;
+    this.pc = undefined;
+    try {
+      this.video?.close();
+      this.audio?.close();
+      pc?.close();
+    } catch {
+      // already closed
+    }
+    this.video = undefined;
+    this.audio = undefined;
+  }
+}

@@ -1,0 +1,238 @@
+import { unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Logger } from "pino";
+import type { PillarConfig } from "../../config/schema.js";
+import { ConfigError, parseJsonText, type ConfigProblem } from "../config/config-errors.js";
+import { validateConfig } from "../config/validate-config.js";
+import { fsyncDir } from "../fsutil/atomic-write.js";
+import { moduleLogger } from "../log/logger.js";
+import { readPublicKey, sha256Hex, SignatureError, verifySignatureText } from "./config-signature.js";
+import { defaultSelfTest, type SelfTest } from "./config-self-test.js";
+import { resolveFleetPublicKey } from "./fleet-keys.js";
+import { compactSignature, pausePoint, readIfExists, removeLeftoverTemps, replaceSignedPair, writeVerified } from "./signed-pair-store.js";
+
+/** A config offered to the pillar: the exact bytes and the detached signature text, if any. */
+export interface ConfigCandidate {
+  bytes: Uint8Array;
+  signature?: string;
+  /** Where it came from, for logs: "serial", "mqtt", a file path. */
+  source: string;
+}
+
+export type ApplyStage = "verify" | "write" | "apply" | "self-test" | "done";
+
+export interface ApplyReport {
+  ok: boolean;
+  /** The stage reached; on failure the one that failed. */
+  stage: ApplyStage;
+  code: string;
+  message: string;
+  pillarId?: string;
+  sha256: string;
+  previousSha256?: string;
+  signed: boolean;
+  keyId?: string;
+  rolledBack: boolean;
+  problems?: ConfigProblem[];
+  durationMs: number;
+}
+
+export class ProvisioningError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly problems?: ConfigProblem[],
+  ) {
+    super(message);
+    this.name = "ProvisioningError";
+  }
+}
+
+export interface VerifiedCandidate {
+  config: PillarConfig;
+  sha256: string;
+  signed: boolean;
+  keyId?: string;
+}
+
+export interface ConfigApplierDeps {
+  /** The config file the pillar boots from; `.sig`, `.prev`, `.prev.sig`, `.trial` live beside it. */
+  configPath: string;
+  /** The running config. */
+  current(): PillarConfig;
+  /** Make the running pillar use `next` (restart what the change needs). */
+  applyConfig(next: PillarConfig): Promise<void>;
+  selfTest?: SelfTest;
+  /** Fleet public key; default: resolveFleetPublicKey(current config). */
+  publicKeyPath?: string;
+  log?: Logger;
+  /** Give up on applyConfig + self-test after this long (then roll back). */
+  applyTimeoutMs?: number;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/**
+ * Verifies, stores and applies a new config on the running pillar, atomically, with rollback.
+ *
+ * 1. verify: JSON, schema (validateConfig), signature (required when the running or the new
+ *    config is in production mode; always checked when present). Nothing is written on failure.
+ * 2. keep the running config as FILE.prev (+ .prev.sig); mark FILE.trial with the new sha256.
+ * 3. replace FILE (+ .sig) crash-safely (signed-pair-store).
+ * 4. applyConfig(new), then the self-test. On success FILE.trial is removed: committed.
+ * 5. on failure: put FILE.prev back, applyConfig(previous), remove FILE.trial; report.
+ * A crash between 2 and 4 leaves FILE.trial: `recoverConfigDir` rolls back on the next start.
+ */
+export class ConfigApplier {
+  private busy = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ConfigApplierDeps) {
+    this.log = deps.log ?? moduleLogger("config-applier");
+  }
+
+  /** Check a candidate without touching anything; throws ProvisioningError. */
+  async verify(c: ConfigCandidate): Promise<VerifiedCandidate> {
+    const text = Buffer.from(c.bytes).toString("utf8");
+    let config: PillarConfig;
+    try {
+      config = validateConfig(parseJsonText(text, c.source), c.source);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ProvisioningError("invalid_config", err.message, err.problems);
+      throw err;
+    }
+    const running = this.deps.current();
+    const required = running.pillar.mode === "production" || config.pillar.mode === "production";
+    const hasSig = c.signature !== undefined && c.signature.trim() !== "";
+    const keyPath = this.deps.publicKeyPath ?? (await resolveFleetPublicKey(running));
+    const sha = sha256Hex(c.bytes);
+    if (!hasSig) {
+      if (required) throw new ProvisioningError("unsigned", `refused: ${running.pillar.mode === "production" ? "this pillar is" : "the new config is"} in production mode and the config is not signed`);
+      return { config, sha256: sha, signed: false };
+    }
+    if (!keyPath) {
+      if (required) throw new ProvisioningError("no_key", "refused: no fleet public key installed to check the signature (/etc/alarm-pillar/fleet.pub)");
+      this.log.warn("config is signed but no fleet public key is installed: signature not checked");
+      return { config, sha256: sha, signed: false };
+    }
+    try {
+      const v = verifySignatureText(c.bytes, c.signature, await readPublicKey(keyPath), "config");
+      return { config, sha256: sha, signed: true, keyId: v.keyId };
+    } catch (err) {
+      if (err instanceof SignatureError) throw new ProvisioningError(err.code, `refused: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Verify, store, apply, self-test, roll back on failure. Never throws; reports either way. */
+  async apply(c: ConfigCandidate): Promise<ApplyReport> {
+    const t0 = Date.now();
+    const sha = sha256Hex(c.bytes);
+    const base = { sha256: sha, signed: false, rolledBack: false };
+    const done = (r: Omit<ApplyReport, "durationMs" | "sha256">): ApplyReport => {
+      const report = { sha256: sha, ...r, durationMs: Date.now() - t0 };
+      this.log[report.ok ? "info" : "warn"]({ source: c.source, ...report }, report.ok ? "config applied" : "config not applied");
+      return report;
+    };
+    if (this.busy) return done({ ...base, ok: false, stage: "verify", code: "busy", message: "another config is being applied; try again" });
+    this.busy = true;
+    try {
+      let v: VerifiedCandidate;
+      try {
+        v = await this.verify(c);
+      } catch (err) {
+        const e = err as ProvisioningError;
+        return done({ ...base, ok: false, stage: "verify", code: e.code ?? "failed", message: e.message, ...(e.problems ? { problems: e.problems } : {}) });
+      }
+      await pausePoint("verified");
+      return await this.store(c, v, done);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async store(c: ConfigCandidate, v: VerifiedCandidate, done: (r: Omit<ApplyReport, "durationMs" | "sha256">) => ApplyReport): Promise<ApplyReport> {
+    const path = this.deps.configPath;
+    const info = { pillarId: v.config.pillar.id, signed: v.signed, ...(v.keyId ? { keyId: v.keyId } : {}) };
+    const oldBytes = await readIfExists(path);
+    const oldSig = (await readIfExists(`${path}.sig`))?.toString("utf8");
+    const previousSha256 = oldBytes ? sha256Hex(oldBytes) : undefined;
+    const prevInfo = previousSha256 ? { previousSha256 } : {};
+    if (previousSha256 === v.sha256) {
+      return done({ ok: true, stage: "done", code: "unchanged", message: "the pillar already runs this config", rolledBack: false, ...info, ...prevInfo });
+    }
+    try {
+      if (oldBytes) await replaceSignedPair(`${path}.prev`, oldBytes, oldSig, "prev");
+      await writeVerified(`${path}.trial`, Buffer.from(v.sha256 + "\n"), "trial");
+      await pausePoint("trial-marked");
+      await replaceSignedPair(path, c.bytes, c.signature, "config");
+    } catch (err) {
+      return done({ ok: false, stage: "write", code: "write_failed", message: `could not store the config: ${(err as Error).message}`, rolledBack: false, ...info, ...prevInfo });
+    }
+    const previous = this.deps.current();
+    let stage: ApplyStage = "apply";
+    try {
+      await pausePoint("applying");
+      await withTimeout(this.deps.applyConfig(v.config), this.deps.applyTimeoutMs ?? 30_000, "applying the config");
+      stage = "self-test";
+      await pausePoint("self-test");
+      await withTimeout((this.deps.selfTest ?? defaultSelfTest)(v.config), this.deps.applyTimeoutMs ?? 30_000, "the self-test");
+      await unlink(`${path}.trial`);
+      await fsyncDir(dirname(path));
+      await pausePoint("committed");
+      return done({ ok: true, stage: "done", code: "applied", message: `applied config for ${v.config.pillar.id}`, rolledBack: false, ...info, ...prevInfo });
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.log.warn({ stage, reason }, "new config failed, rolling back");
+      const back = await this.rollback(oldBytes, oldSig, previous);
+      return done({ ok: false, stage, code: stage === "apply" ? "apply_failed" : "self_test_failed", message: `${stage} failed: ${reason}; ${back}`, rolledBack: back.startsWith("rolled back"), ...info, ...prevInfo });
+    }
+  }
+
+  private async rollback(oldBytes: Buffer | undefined, oldSig: string | undefined, previous: PillarConfig): Promise<string> {
+    const path = this.deps.configPath;
+    try {
+      if (oldBytes) await replaceSignedPair(path, oldBytes, oldSig, "rollback");
+      await unlink(`${path}.trial`).catch(() => undefined);
+      await fsyncDir(dirname(path));
+      await this.deps.applyConfig(previous);
+      return "rolled back to the previous config";
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "rollback failed");
+      return `ROLLBACK FAILED: ${(err as Error).message}`;
+    }
+  }
+}
+
+/**
+ * Run before the pillar loads its config: remove temp files of a killed write, roll back a
+ * config that never passed its self-test (FILE.trial names it), drop stale signature lines.
+ */
+export async function recoverConfigDir(configPath: string, log: Logger = moduleLogger("config-applier")): Promise<{ removedTemps: string[]; rolledBack: boolean }> {
+  const removedTemps = await removeLeftoverTemps(configPath);
+  let rolledBack = false;
+  const trial = (await readIfExists(`${configPath}.trial`))?.toString("utf8").trim();
+  if (trial !== undefined) {
+    const current = await readIfExists(configPath);
+    const prev = await readIfExists(`${configPath}.prev`);
+    if (current && sha256Hex(current) === trial && prev) {
+      const prevSig = (await readIfExists(`${configPath}.prev.sig`))?.toString("utf8");
+      await replaceSignedPair(configPath, prev, prevSig, "recover");
+      rolledBack = true;
+      log.warn({ configPath }, "the last applied config never passed its self-test: rolled back to the previous one");
+    }
+    await unlink(`${configPath}.trial`);
+    await fsyncDir(dirname(configPath));
+  }
+  await compactSignature(configPath);
+  await compactSignature(`${configPath}.prev`);
+  if (removedTemps.length) log.info({ removedTemps }, "removed leftover temp files");
+  return { removedTemps, rolledBack };
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, sleep } from "./free-port.js";
+
+const MOSQUITTO = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * A real Mosquitto started by a test on a free loopback port, with its own config and a
+ * persistence folder it can write (as root it keeps root: `user root`, else queued messages
+ * for persistent sessions would silently not survive a restart). Stopped by pid.
+ */
+export class TestMosquitto {
+  port = 0;
+  dir = "";
+  private proc: ChildProcess | undefined;
+  log = "";
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    if (!this.dir) this.dir = await mkdtemp(join(tmpdir(), "mosq-"));
+    const conf = join(this.dir, "mosquitto.conf");
+    await writeFile(
+      conf,
+      [
+        `listener ${this.port} 127.0.0.1`,
+        "allow_anonymous true",
+        "persistence true",
+        `persistence_location ${this.dir}/`,
+        "autosave_interval 1",
+        "max_queued_messages 100000",
+        "user root",
+        "log_type error",
+        "log_type warning",
+        "",
+      ].join("\n"),
+    );
+    const proc = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = proc;
+    proc.stdout?.on("data", (d: Buffer) => (this.log += d.toString()));
+    proc.stderr?.on("data", (d: Buffer) => (this.log += d.toString()));
+    const until = Date.now() + 10_000;
+    while (!(await canConnect(this.port))) {
+      if (proc.exitCode !== null) throw new Error(`mosquitto exited: ${this.log}`);
+      if (Date.now() > until) throw new Error(`mosquitto did not listen on ${this.port}: ${this.log}`);
+      await sleep(20);
+    }
+    return this;
+  }
+
+  /** Stop gracefully (SIGTERM: it saves its persistence file) and wait for the exit. */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once("exit", () => r()));
+    p.kill("SIGTERM");
+    const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  /** Stop and delete its folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

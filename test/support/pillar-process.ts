@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * `pillar run` as a real child process (the installed binary, through tsx), for tests that
+ * kill it. Learns the control endpoint's port from its JSON log. Stopped by pid.
+ */
+export class PillarProcess {
+  proc: ChildProcess | undefined;
+  controlPort = 0;
+  output = "";
+  private lines: ((line: Record<string, unknown>) => void)[] = [];
+
+  constructor(
+    private readonly configPath: string,
+    private readonly extraArgs: string[] = [],
+  ) {}
+
+  static async writeConfig(dir: string, doc: object): Promise<string> {
+    const path = join(dir, "config.json");
+    await writeFile(path, JSON.stringify(doc, null, 2));
+    return path;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(timeoutMs = 20_000): Promise<this> {
+    const proc = spawn(process.execPath, [join(ROOT, "bin/pillar.mjs"), "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
+    });
+    this.proc = proc;
+    let buf = "";
+    proc.stdout!.on("data", (d: Buffer) => {
+      this.output += d.toString();
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line) as Record<string, unknown>;
+          for (const l of this.lines) l(j);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    proc.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`pillar did not start in time:\n${this.output}`)), timeoutMs);
+      proc.once("exit", (code) => {
+        clearTimeout(t);
+        reject(new Error(`pillar exited with ${code}:\n${this.output}`));
+      });
+      this.lines.push((j) => {
+        if (j.msg === "control endpoint listening") this.controlPort = Number(new URL(j.url as string).port);
+        if (j.msg === "pillar running") {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    return this;
+  }
+
+  async http(method: "GET" | "POST", path: string): Promise<Record<string, any>> {
+    const res = await fetch(`http://127.0.0.1:${this.controlPort}${path}`, { method });
+    return (await res.json()) as Record<string, any>;
+  }
+
+  async click(holdMs = 40): Promise<void> {
+    await this.http("POST", "/sim/button/press");
+    await new Promise((r) => setTimeout(r, holdMs));
+    await this.http("POST", "/sim/button/release");
+    await new Promise((r) => setTimeout(r, holdMs));
+  }
+
+  /** Kill with `signal` and wait for the exit. */
+  async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const p = this.proc;
+    this.proc = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once("exit", () => r()));
+    p.kill(signal);
+    const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}

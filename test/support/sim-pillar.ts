@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import type { PillarConfig } from "../../config/schema.js";
+import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
+import { PillarApp } from "../../src/app/pillar-app.js";
+import { validateConfig } from "../../src/config/validate-config.js";
+
+/** A valid config document for tests; `over` is merged in one level deep. */
+export function testConfigDoc(over: Record<string, unknown> = {}): Record<string, any> {
+  const base: Record<string, any> = {
+    version: 1,
+    pillar: { id: "test-001" },
+    location: { lat: 41.2995, lon: 69.2401, address: "Mustaqillik Square 1", district: "Mirobod" },
+    broker: { url: "mqtt://127.0.0.1:1", reconnectMs: 200, connectTimeoutMs: 2000 },
+    hal: {
+      driver: "sim",
+      inputs: { button: { pin: 17 }, tamper: { pin: 27 } },
+      outputs: { ready: { pin: 5 }, alarm: { pin: 6 }, answered: { pin: 13 }, strobe: { pin: 26 } },
+    },
+    dataDir: "/nonexistent",
+    control: { port: 0 },
+    heartbeat: { intervalS: 3600 },
+  };
+  for (const [k, v] of Object.entries(over)) {
+    base[k] = v && typeof v === "object" && !Array.isArray(v) && base[k] ? { ...base[k], ...v } : v;
+  }
+  return base;
+}
+
+/** An in-process simulated pillar with its own data folder, silent logs. */
+export class SimPillar {
+  io = new SimPillarIo();
+  app!: PillarApp;
+  dataDir = "";
+  config!: PillarConfig;
+
+  constructor(private readonly over: Record<string, unknown> = {}) {}
+
+  async start(brokerUrl: string, dataDir?: string): Promise<this> {
+    this.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), "pillar-")));
+    const doc = testConfigDoc({ dataDir: this.dataDir, ...this.over });
+    doc.broker = { ...doc.broker, url: brokerUrl };
+    this.config = validateConfig(doc, "test");
+    this.app = new PillarApp({ config: this.config, createIo: async () => this.io, version: "0.0.0-test", log: pino({ level: process.env.TEST_LOG ?? "silent" }) });
+    await this.app.start();
+    return this;
+  }
+
+  /** Press and release with clean contacts, each level held `holdMs` (past the debounce window). */
+  async click(holdMs = 40): Promise<void> {
+    this.io.button.press();
+    await new Promise((r) => setTimeout(r, holdMs));
+    this.io.button.release();
+    await new Promise((r) => setTimeout(r, holdMs));
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.stop();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
