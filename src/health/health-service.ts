@@ -72,7 +72,7 @@ export class HealthService {
       outbox: { depth: this.s.outbox.depth, bytes: this.s.outbox.pendingBytes },
       components: this.s.components(),
       faults: this.s.faults().map((f) => ({ component: f.component, code: f.code, message: f.message, since: new Date(f.at).toISOString() })),
-      rssMb: Math.round(process.memoryUsage().rss / 1048576),
+      memoryMb: memoryMb(),
     };
   }
 
@@ -80,4 +80,10 @@ export class HealthService {
     const snap = await this.snapshot();
     this.s.outbox.submit(this.s.healthTopic(), "telemetry", (seq) => ({ seq, ...snap }));
   }
+}
+
+function memoryMb(): { rss: number; heapUsed: number; external: number } {
+  const m = process.memoryUsage();
+  const mb = (v: number) => Math.round((v / 1048576) * 10) / 10;
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external) };
 }

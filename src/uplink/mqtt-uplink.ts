@@ -1,4 +1,5 @@
-import mqtt, { type IStore, type MqttClient } from "mqtt";
+import { createRequire } from "node:module";
+import type { IStore, MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
 import { maskUrl } from "../log/logger.js";
@@ -23,6 +24,9 @@ export interface UplinkOptions {
   bus: PillarBus;
   log: Logger;
 }
+
+// MQTT.js's CommonJS build: its ESM entry is a browser-oriented bundle that costs ~6 MB more RSS.
+const mqtt = createRequire(import.meta.url)("mqtt") as typeof import("mqtt");
 
 type Handler = (topic: string, payload: Buffer) => void;
 
