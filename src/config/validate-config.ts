@@ -1,17 +1,13 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { PillarConfigSchema, type PillarConfig } from "../../config/schema.js";
 import { ConfigError, type ConfigProblem } from "./config-errors.js";
 import { migrateConfig } from "./migrate-config.js";
-
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
-    addFormats(ajv);
     compiled = ajv.compile(PillarConfigSchema);
   }
   return compiled;

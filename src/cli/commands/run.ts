@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { PillarConfig } from "../../../config/schema.js";
 import { createPillarIo } from "../../app/create-io.js";
 import { PillarApp } from "../../app/pillar-app.js";
-import { EmbeddedBroker } from "../../broker/embedded-broker.js";
+import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { parseJsonText } from "../../config/config-errors.js";
 import { validateConfig } from "../../config/validate-config.js";
 import { moduleLogger, rootLogger } from "../../log/logger.js";
@@ -54,6 +54,8 @@ export const command: CliCommand = {
     const log = rootLogger();
     let broker: EmbeddedBroker | undefined;
     if (v.sim && !v.broker) {
+      // loaded only here: a production pillar never loads aedes
+      const { EmbeddedBroker } = await import("../../broker/embedded-broker.js");
       broker = new EmbeddedBroker({ port: portArg(v["embedded-port"], "--embedded-port") ?? 1884, log: moduleLogger("broker", log) });
       await broker.start();
     }
