@@ -11,6 +11,7 @@ import { EventPublisher } from "../events/event-publisher.js";
 import { FaultRegistry } from "../faults/fault-registry.js";
 import { HealthService } from "../health/health-service.js";
 import { IncidentController } from "../incident/incident-controller.js";
+import { IncidentStore } from "../incident/incident-store.js";
 import { ButtonMonitor } from "../inputs/button-monitor.js";
 import { TamperMonitor } from "../inputs/tamper-monitor.js";
 import { LedService } from "../leds/led-service.js";
@@ -98,7 +99,7 @@ export class PillarApp {
     this.outbox = new Outbox({ journal, publisher: this.uplink, bus: this.bus, log: moduleLogger("outbox", log), maxBytes: c.outbox.maxBytes });
     this.events = new EventPublisher({ config: this.live, outbox: this.outbox, clock, eventTopic: () => this.uplink.topics.event });
     this.faults = new FaultRegistry({ bus: this.bus, events: this.events, log: moduleLogger("faults", log) });
-    this.incidents = new IncidentController({ bus: this.bus, events: this.events, log: moduleLogger("incident", log), closeAfterAckS: () => cfg().incident.closeAfterAckS });
+    this.incidents = new IncidentController({ bus: this.bus, events: this.events, log: moduleLogger("incident", log), closeAfterAckS: () => cfg().incident.closeAfterAckS, store: new IncidentStore({ dir: c.dataDir, log: moduleLogger("incident", log) }) });
     this.commands = new CommandService({ transport: this.uplink, log: moduleLogger("commands", log) });
     for (const def of this.incidents.commands()) this.commands.register(def);
     this.commands.register({ name: "ping", description: "answer with the pillar's state", args: {}, handle: () => this.state() });
@@ -125,8 +126,8 @@ export class PillarApp {
       this.outbox,
       clock,
       new IoSupervisor({ io: this.io, bus: this.bus, log: moduleLogger("hal", log) }),
+      this.leds, // before the incidents: it must hear a restored incident's state
       this.incidents,
-      this.leds,
       this.button,
       this.tamper,
       this.commands,

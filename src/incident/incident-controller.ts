@@ -4,6 +4,7 @@ import type { IncidentState, PillarBus } from "../bus/events.js";
 import { CommandFailure, type CommandDef } from "../commands/command-service.js";
 import type { EventPublisher } from "../events/event-publisher.js";
 import { uuidv7 } from "../util/uuid-v7.js";
+import type { IncidentStore } from "./incident-store.js";
 
 export interface IncidentSnapshot {
   state: IncidentState;
@@ -25,15 +26,17 @@ export class IncidentController {
   private openedAt = 0;
   private presses = 0;
   private acknowledgedBy: string | null = null;
+  private acknowledgedAt = 0;
   private closeTimer: NodeJS.Timeout | undefined;
   private offs: (() => void)[] = [];
 
   constructor(
-    private readonly o: { bus: PillarBus; events: EventPublisher; log: Logger; closeAfterAckS: () => number },
+    private readonly o: { bus: PillarBus; events: EventPublisher; log: Logger; closeAfterAckS: () => number; store: IncidentStore },
   ) {}
 
   async start(): Promise<void> {
     const { bus, events } = this.o;
+    await this.restore();
     this.offs.push(
       bus.on("button.pressed", (p) => this.onPress(p.at)),
       bus.on("button.stuck", (p) => events.publish("button.stuck", p.at, { incidentId: this.incidentId, data: { heldMs: p.heldMs } })),
@@ -46,6 +49,39 @@ export class IncidentController {
     for (const off of this.offs) off();
     this.offs = [];
     if (this.closeTimer) clearTimeout(this.closeTimer);
+    await this.o.store.settle();
+  }
+
+  /** Pick up an incident that was open when the pillar stopped (reboot, power cut, crash). */
+  private async restore(): Promise<void> {
+    const saved = await this.o.store.load();
+    if (!saved || saved.state === "idle" || !saved.incidentId) return;
+    Object.assign(this, {
+      incidentId: saved.incidentId,
+      openedAt: saved.openedAt,
+      presses: saved.presses,
+      acknowledgedBy: saved.acknowledgedBy,
+      acknowledgedAt: saved.acknowledgedAt,
+    });
+    this.o.log.warn({ incidentId: saved.incidentId, state: saved.state }, "open incident restored after restart");
+    this.setState(saved.state, Date.now());
+    if (saved.state === "acknowledged") this.armClose(saved.incidentId);
+  }
+
+  private persist(): void {
+    this.o.store.save({
+      state: this.state,
+      incidentId: this.incidentId,
+      openedAt: this.openedAt,
+      presses: this.presses,
+      acknowledgedBy: this.acknowledgedBy,
+      acknowledgedAt: this.acknowledgedAt,
+    });
+  }
+
+  private armClose(incidentId: string): void {
+    const leftMs = this.acknowledgedAt + this.o.closeAfterAckS() * 1000 - Date.now();
+    this.closeTimer = setTimeout(() => this.close(incidentId, "auto-close after acknowledgement"), Math.max(0, leftMs));
   }
 
   snapshot(): IncidentSnapshot {
@@ -72,6 +108,7 @@ export class IncidentController {
       incidentId: this.incidentId,
       data: { press: this.presses, incidentState: this.state },
     });
+    this.persist();
   }
 
   private setState(state: IncidentState, at: number): void {
@@ -84,9 +121,11 @@ export class IncidentController {
     if (this.state === "alarm") {
       const at = Date.now();
       this.acknowledgedBy = operator ?? null;
+      this.acknowledgedAt = at;
       this.setState("acknowledged", at);
       this.o.events.publish("incident.acknowledged", at, { incidentId, data: { operator: operator ?? null } });
-      this.closeTimer = setTimeout(() => this.close(incidentId, "auto-close after acknowledgement"), this.o.closeAfterAckS() * 1000);
+      this.armClose(incidentId);
+      this.persist();
     }
     return this.snapshot();
   }
@@ -99,6 +138,7 @@ export class IncidentController {
     this.o.events.publish("incident.closed", at, { incidentId, data: { reason, presses: this.presses, durationMs: at - this.openedAt } });
     this.incidentId = null;
     this.setState("idle", at);
+    this.persist();
     return this.snapshot();
   }
 

@@ -132,3 +132,34 @@ describe("press path through a real Mosquitto", () => {
     await waitFor(() => pillar.app.outbox.depth === 0, "outbox drained after PUBACKs");
   });
 });
+
+describe("an open incident across a restart", () => {
+  it("is restored: the LEDs still show it and the center can still acknowledge it", async () => {
+    const broker = await new TestMosquitto().start();
+    const center = await new TestCenter(broker.url).start();
+    const first = await new SimPillar().start(broker.url);
+    try {
+      await waitFor(() => first.app.uplink.isConnected(), "connected");
+      await first.click();
+      await center.until(() => center.events("button.press").length === 1, "press");
+      const incidentId = center.events("button.press")[0]!.incidentId as string;
+      await first.stop();
+
+      const second = await new SimPillar().start(broker.url, first.dataDir);
+      expect(second.app.incidents.snapshot()).toMatchObject({ state: "alarm", incidentId, presses: 1 });
+      expect(second.app.leds.pattern()).toBe("alarm");
+      await waitFor(() => second.app.uplink.isConnected(), "reconnected");
+      await second.click();
+      await center.until(() => center.events("button.press").length === 2, "second press");
+      expect(center.events("button.press")[1]).toMatchObject({ incidentId, data: { press: 2 } });
+      await center.send("pillar/v1/test-001/cmd/incident.ack", { correlationId: "r-1", incidentId });
+      await center.until(() => center.events("incident.acknowledged").length === 1, "ack after restart");
+      expect(second.app.leds.pattern()).toBe("acknowledged");
+      await second.stop();
+    } finally {
+      await center.stop();
+      await first.dispose();
+      await broker.dispose();
+    }
+  });
+});
