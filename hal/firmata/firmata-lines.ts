@@ -47,7 +47,7 @@ export class FirmataDigitalInput implements DigitalInput {
   async start(): Promise<void> {
     const io = this.link.io;
     if (!io) throw new Error(`firmata ${this.link.port}: ${this.name}: link is not up`);
-    checkPin(this.link, io, this.line, this.mode());
+    checkPin(this.link, io, this.line, PIN_MODE.INPUT);
     this.unsubscribe = [
       this.link.faults.add((e) => this.faults.emit(e)),
       this.link.recovers.add(() => this.recovers.emit()),
@@ -89,8 +89,12 @@ export class FirmataDigitalInput implements DigitalInput {
     return this.recovers.add(l);
   }
 
-  private mode(): number {
-    return this.line.activeLow ? PIN_MODE.PULLUP : PIN_MODE.INPUT;
+  /** PULLUP for activeLow lines; firmware before Firmata 2.5 lacks it: INPUT plus a HIGH write. */
+  private mode(io: FirmataIo): { mode: number; legacyPullUp: boolean } {
+    if (!this.line.activeLow) return { mode: PIN_MODE.INPUT, legacyPullUp: false };
+    const modes = io.pins[this.line.pin]?.supportedModes ?? [];
+    const pullup = modes.length === 0 || modes.includes(PIN_MODE.PULLUP);
+    return { mode: pullup ? PIN_MODE.PULLUP : PIN_MODE.INPUT, legacyPullUp: !pullup };
   }
 
   /** (Re-)applies the pin set-up; after a reconnect `io` is a new instance. */
@@ -101,7 +105,9 @@ export class FirmataDigitalInput implements DigitalInput {
       io.on(`digital-read-${this.line.pin}`, this.onRaw);
     }
     try {
-      io.pinMode(this.line.pin, this.mode());
+      const { mode, legacyPullUp } = this.mode(io);
+      io.pinMode(this.line.pin, mode);
+      if (legacyPullUp) io.digitalWrite(this.line.pin, 1);
       io.reportDigitalPin(this.line.pin, 1); // StandardFirmata answers with the port's current value
     } catch (err) {
       this.faults.emit(new Error(`firmata ${this.link.port}: ${this.name}: ${(err as Error).message}`));

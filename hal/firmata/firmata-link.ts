@@ -147,6 +147,7 @@ export class FirmataLink {
       this.abortConnect = finish;
       board.once("ready", () => finish());
       port.open((err) => {
+        if (settled) return void (err || port.close(() => {})); // stopped or timed out meanwhile
         if (err) return finish(new Error(`firmata: cannot open serial port ${path}: ${err.message}`));
         hello();
         retry = setInterval(() => (io.isReady ? clearInterval(retry) : hello()), HANDSHAKE_RETRY_MS);
@@ -208,7 +209,7 @@ export class FirmataLink {
     const delay = Math.min(RECONNECT_MAX_MS, base * 2 ** Math.min(this.reconnectAttempt, 5));
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
-      this.connect(Math.max(5_000, this.opts.startTimeoutMs ?? 0)).then(
+      Promise.resolve(Math.max(5_000, this.opts.startTimeoutMs ?? 0)).then((ms) => this.connect(ms)).then(
         (conn) => {
           if (this.stopped) return void closeConn(conn, false);
           this.conn = conn;

@@ -59,7 +59,9 @@ export class GpioDigitalInput implements DigitalInput {
   }
 
   async start(): Promise<void> {
-    this.level = await this.readLevel();
+    this.level = await this.readLevel().catch((err: Error) => {
+      throw new Error(`${this.what}: ${err.message}`);
+    });
     const mon = this.spawnMonitor();
     await mon.settle(SETTLE_MS, `${this.what}: gpiomon`);
     this.running = true;

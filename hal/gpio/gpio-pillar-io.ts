@@ -63,9 +63,8 @@ export class GpioPillarIo implements PillarIo {
     await this.detect();
     try {
       // Outputs first: they are driven inactive before any input can cause an alarm.
-      for (const o of Object.values(this.outputs)) await o.start();
-      await this.button.start();
-      await this.tamper.start();
+      await settleAll(Object.values(this.outputs).map((o) => o.start()));
+      await settleAll([this.button.start(), this.tamper.start()]);
     } catch (err) {
       await this.stop();
       throw err;
@@ -105,6 +104,12 @@ export class GpioPillarIo implements PillarIo {
     this.session.major = version.major;
     this.session.log?.info({ chip: chip.name, label: chip.label, libgpiod: version.version }, "gpio chip found");
   }
+}
+
+/** Like Promise.all, but waits for every promise before rejecting (so stop() finds no start running). */
+async function settleAll(ps: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Builds the GPIO PillarIo; nothing runs until `start()`. */

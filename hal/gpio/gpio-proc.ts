@@ -14,7 +14,9 @@ export function runTool(cmd: string, args: string[], timeoutMs = 5_000): Promise
       if (!err) return resolve(stdout);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return reject(new Error(`${cmd} not found: install libgpiod tools (apt install gpiod)`));
-      reject(new Error(`${cmd} ${args.join(" ")} failed: ${(stderr || err.message).trim()}`));
+      const why = (stderr || err.message).trim();
+      const hint = /permission denied/i.test(why) ? " (is the user in group gpio?)" : "";
+      reject(new Error(`${cmd} ${args.join(" ")} failed: ${why}${hint}`));
     });
   });
 }
@@ -54,7 +56,9 @@ export class ToolProcess {
 
   /** Resolves if the tool is still running after `ms` (it claimed its line), rejects if it exited. */
   async settle(ms: number, what: string): Promise<void> {
-    const r = await Promise.race([this.exited, new Promise<undefined>((res) => setTimeout(res, ms))]);
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([this.exited, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms)))]);
+    clearTimeout(timer);
     if (r) throw new Error(`${what}: ${this.describeExit(r)}`);
   }
 

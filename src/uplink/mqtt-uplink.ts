@@ -1,5 +1,4 @@
-import { createRequire } from "node:module";
-import type { IStore, MqttClient } from "mqtt";
+import mqtt, { type IStore, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
 import { maskUrl } from "../log/logger.js";
@@ -24,9 +23,6 @@ export interface UplinkOptions {
   bus: PillarBus;
   log: Logger;
 }
-
-// MQTT.js's CommonJS build: its ESM entry is a browser-oriented bundle that costs ~6 MB more RSS.
-const mqtt = createRequire(import.meta.url)("mqtt") as typeof import("mqtt");
 
 type Handler = (topic: string, payload: Buffer) => void;
 
