@@ -20,6 +20,8 @@ export class PillarProcess {
     private readonly extraArgs: string[] = [],
     /** The entry script: the `pillar` binary (sources through tsx) or the built dist/pillar.mjs. */
     private readonly entry = join(ROOT, "bin/pillar.mjs"),
+    /** Node.js flags, e.g. the service's memory flags. */
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   static async writeConfig(dir: string, doc: object): Promise<string> {
@@ -33,7 +35,7 @@ export class PillarProcess {
   }
 
   async start(timeoutMs = 20_000): Promise<this> {
-    const proc = spawn(process.execPath, [this.entry, "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs], {
+    const proc = spawn(process.execPath, [...this.nodeArgs, this.entry, "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
