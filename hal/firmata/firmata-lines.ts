@@ -1,3 +1,4 @@
+import { InputLineBase } from "../input-line-base.js";
 import type { Logger } from "pino";
 import type { DigitalInput, InputLine } from "../digital-input.js";
 import type { DigitalOutput, OutputLine } from "../digital-output.js";
@@ -23,14 +24,10 @@ function checkPin(link: FirmataLink, io: FirmataIo, line: { name: string; pin: n
  * others plain INPUT (the contact needs an external pull-down). Every DIGITAL_MESSAGE for the
  * pin's port is compared with the last level; each change is one raw edge stamped Date.now().
  */
-export class FirmataDigitalInput implements DigitalInput {
-  private level = false;
+export class FirmataDigitalInput extends InputLineBase {
   private known = false;
   private io: FirmataIo | undefined;
   private firstReport: (() => void) | undefined;
-  private readonly changes = new Listeners<[boolean, number]>();
-  private readonly faults = new Listeners<[Error]>();
-  private readonly recovers = new Listeners<[]>();
   private unsubscribe: (() => void)[] = [];
   private readonly onRaw = (raw: number) => this.raw(raw);
 
@@ -38,7 +35,9 @@ export class FirmataDigitalInput implements DigitalInput {
     private readonly line: InputLine,
     private readonly link: FirmataLink,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   get name(): string {
     return this.line.name;
@@ -71,22 +70,6 @@ export class FirmataDigitalInput implements DigitalInput {
     this.io?.removeListener(`digital-read-${this.line.pin}`, this.onRaw);
     this.io = undefined;
     this.firstReport = undefined;
-  }
-
-  read(): boolean {
-    return this.level;
-  }
-
-  onChange(l: (active: boolean, at: number) => void): () => void {
-    return this.changes.add(l);
-  }
-
-  onFault(l: (err: Error) => void): () => void {
-    return this.faults.add(l);
-  }
-
-  onRecover(l: () => void): () => void {
-    return this.recovers.add(l);
   }
 
   /** PULLUP for activeLow lines; firmware before Firmata 2.5 lacks it: INPUT plus a HIGH write. */

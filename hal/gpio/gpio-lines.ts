@@ -1,3 +1,4 @@
+import { InputLineBase } from "../input-line-base.js";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { DigitalInput, InputLine } from "../digital-input.js";
@@ -33,22 +34,20 @@ function need(s: GpioSession): { chip: string; major: GpiodMajor } {
  * per line because each may need its own bias). If gpiomon exits, the line faults and gpiomon is
  * restarted with backoff; the level is re-read first (an edge may have been missed meanwhile).
  */
-export class GpioDigitalInput implements DigitalInput {
-  private level = false;
+export class GpioDigitalInput extends InputLineBase {
   private mon: ToolProcess | undefined;
   private running = false;
   private faulted = false;
   private attempt = 0;
   private monStartedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly changes = new Listeners<[boolean, number]>();
-  private readonly faults = new Listeners<[Error]>();
-  private readonly recovers = new Listeners<[]>();
 
   constructor(
     private readonly line: InputLine,
     private readonly session: GpioSession,
-  ) {}
+  ) {
+    super();
+  }
 
   get name(): string {
     return this.line.name;
@@ -73,22 +72,6 @@ export class GpioDigitalInput implements DigitalInput {
     const mon = this.mon;
     this.mon = undefined;
     await mon?.stop();
-  }
-
-  read(): boolean {
-    return this.level;
-  }
-
-  onChange(l: (active: boolean, at: number) => void): () => void {
-    return this.changes.add(l);
-  }
-
-  onFault(l: (err: Error) => void): () => void {
-    return this.faults.add(l);
-  }
-
-  onRecover(l: () => void): () => void {
-    return this.recovers.add(l);
   }
 
   private async readLevel(): Promise<boolean> {

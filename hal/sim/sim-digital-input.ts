@@ -1,3 +1,4 @@
+import { InputLineBase } from "../input-line-base.js";
 import type { DigitalInput } from "../digital-input.js";
 import { Listeners } from "../listeners.js";
 
@@ -5,14 +6,12 @@ import { Listeners } from "../listeners.js";
  * Simulated input line, driven by hooks: `press()`/`release()` (or `set()`), contact `bounce()`,
  * and `failLink()`/`restoreLink()` to inject a dead line. Levels are logical (true = active).
  */
-export class SimDigitalInput implements DigitalInput {
-  private level = false;
+export class SimDigitalInput extends InputLineBase {
   private started = false;
-  private readonly changes = new Listeners<[boolean, number]>();
-  private readonly faults = new Listeners<[Error]>();
-  private readonly recovers = new Listeners<[]>();
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    super();
+  }
 
   async start(): Promise<void> {
     this.started = true;
@@ -20,22 +19,6 @@ export class SimDigitalInput implements DigitalInput {
 
   async stop(): Promise<void> {
     this.started = false;
-  }
-
-  read(): boolean {
-    return this.level;
-  }
-
-  onChange(l: (active: boolean, at: number) => void): () => void {
-    return this.changes.add(l);
-  }
-
-  onFault(l: (err: Error) => void): () => void {
-    return this.faults.add(l);
-  }
-
-  onRecover(l: () => void): () => void {
-    return this.recovers.add(l);
   }
 
   /** Hook: drive the line to `active` (an edge is reported only when the level changes). */
