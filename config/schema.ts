@@ -163,6 +163,48 @@ export const PillarConfigSchema = Type.Object(
         { additionalProperties: false, description: "`pillar flash` over a serial cable; see docs/provisioning.md" },
       ),
     ),
+    call: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: "offer live video and two-way audio to the center (docs/call.md)" }),
+        callLimitS: Duration(600, 30, 7200, "a call (or look-in) ends by itself after this"),
+        warningBeforeEndS: Duration(30, 5, 300, "a warning tone and a `warning` state this long before the limit"),
+        answerTimeoutS: Duration(30, 5, 600, "an alarm call nobody picked up is re-offered to the secondary center after this"),
+        secondaryCenterTopic: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[^#+]+$", description: "MQTT topic prefix of the secondary center; its offers go to {topic}/offer" })),
+        iceServers: Type.Array(Type.String({ pattern: "^(stun|turns?):" }), { default: [], description: "STUN/TURN URLs, e.g. stun:stun.example.org:3478 or turn:user:pass@host:3478" }),
+        bindAddress: Type.Optional(Type.String({ minLength: 1, description: "gather ICE candidates on this local address only (default: every interface)" })),
+        volumes: Type.Object(
+          {
+            speaker: Type.Integer({ default: 80, minimum: 0, maximum: 100, description: "speaker volume in percent (changeable by the call.volume command)" }),
+            micGainDb: Type.Integer({ default: 0, minimum: -20, maximum: 30, description: "microphone gain in dB" }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        camera: Type.Object(
+          {
+            driver: Type.Union([Type.Literal("auto"), Type.Literal("sim"), Type.Literal("rpicam"), Type.Literal("v4l2")], { default: "auto", description: "auto: sim with the sim HAL, else rpicam" }),
+            mode: Type.Union([Type.Literal("onDemand"), Type.Literal("always")], { default: "onDemand", description: "onDemand: the encoder runs only during a call; always: it runs all the time (instant first frame from the cached GOP)" }),
+            width: Type.Integer({ default: 1280, minimum: 160, maximum: 1920 }),
+            height: Type.Integer({ default: 720, minimum: 120, maximum: 1080 }),
+            fps: Type.Integer({ default: 30, minimum: 5, maximum: 60 }),
+            bitrateKbps: Type.Integer({ default: 1500, minimum: 100, maximum: 8000 }),
+            rotation: Type.Union([Type.Literal(0), Type.Literal(180)], { default: 0 }),
+            device: Type.String({ default: "/dev/video0", description: "v4l2: the camera device" }),
+            v4l2Mode: Type.Union([Type.Literal("m2m"), Type.Literal("copy")], { default: "m2m", description: "v4l2: m2m encodes raw frames on the SoC; copy passes a USB camera's own H.264" }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        audio: Type.Object(
+          {
+            driver: Type.Union([Type.Literal("auto"), Type.Literal("sim"), Type.Literal("alsa")], { default: "auto", description: "auto: sim with the sim HAL, else alsa" }),
+            captureDevice: Type.String({ default: "default", description: "ALSA capture device (e.g. the echo-cancel source, docs/call.md)" }),
+            playbackDevice: Type.String({ default: "default", description: "ALSA playback device" }),
+            bitrateKbps: Type.Integer({ default: 24, minimum: 8, maximum: 128, description: "Opus bitrate of the microphone" }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: "live video and two-way audio with the center" },
+    ),
     log: Type.Object(
       { level: Type.Union([Type.Literal("trace"), Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }) },
       { additionalProperties: false, default: {} },

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
 import { MIC_RTP_PAYLOAD_TYPE, RTP_PACKET_SIZE_AUDIO, SPEAKER_RTP_PAYLOAD_TYPE, volumeFactor, type Microphone, type Speaker } from "./audio.js";
 import { OggOpusWriter } from "./audio-ogg.js";
-import { SupervisedRtpProcess, stopChild, type CommandLine } from "./camera-process.js";
+import { SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
 import { Listeners } from "./listeners.js";
 
 const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
@@ -104,7 +104,7 @@ export abstract class FfmpegSpeaker implements Speaker {
       ...QUIET, "-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "4096", "-analyzeduration", "0",
       "-f", "ogg", "-i", "pipe:0", "-af", `volume=${volumeFactor(this.volume)}`, ...this.outputArgs(),
     ];
-    const child = spawn("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     this.ogg = new OggOpusWriter();
     child.stdin?.on("error", () => undefined);
@@ -181,7 +181,7 @@ export class AlsaSpeaker extends FfmpegSpeaker {
   }
 
   beep(ms: number, hz = 880): void {
-    const b = spawn("ffmpeg", [...QUIET, "-f", "lavfi", "-i", `sine=frequency=${hz}:duration=${ms / 1000}`, "-af", `volume=${volumeFactor(this.volume)}`, "-f", "alsa", this.o.device], { stdio: "ignore" });
+    const b = spawnTied("ffmpeg", [...QUIET, "-f", "lavfi", "-i", `sine=frequency=${hz}:duration=${ms / 1000}`, "-af", `volume=${volumeFactor(this.volume)}`, "-f", "alsa", this.o.device], { stdio: "ignore" });
     this.beeps.add(b);
     b.on("exit", () => this.beeps.delete(b));
     b.on("error", () => this.beeps.delete(b));

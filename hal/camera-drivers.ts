@@ -67,7 +67,7 @@ export function rpicamPipeline(s: CameraSettings, o: { cameraIndex?: number } = 
   ];
   if (s.rotation === 180) vid.push("--rotation", "180");
   vid.push("-o", "-");
-  const pack = [...FFMPEG_QUIET, "-fflags", "nobuffer", "-f", "h264", "-framerate", String(s.fps), "-i", "pipe:0", "-c:v", "copy", ...rtpOut()];
+  const pack = [...FFMPEG_QUIET, "-fflags", "nobuffer", "-probesize", "32", "-analyzeduration", "0", "-f", "h264", "-framerate", String(s.fps), "-i", "pipe:0", "-c:v", "copy", ...rtpOut()];
   return [["rpicam-vid", vid], ["ffmpeg", pack]];
 }
 

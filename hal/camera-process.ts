@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createSocket, type Socket } from "node:dgram";
 import type { Logger } from "pino";
 import { Listeners } from "./listeners.js";
@@ -17,6 +18,18 @@ export interface RtpProcessOptions {
   log?: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+const hasSetpriv = existsSync(SETPRIV);
+
+/**
+ * Spawn a helper process that dies with the pillar: through util-linux `setpriv --pdeathsig
+ * KILL` (it execs the command, so the pid is the command's), the kernel kills it when the
+ * pillar process dies, even by SIGKILL or a crash — no orphaned encoder keeps the camera busy.
+ */
+export function spawnTied(cmd: string, args: readonly string[], o: SpawnOptions): ChildProcess {
+  return hasSetpriv ? spawn(SETPRIV, ["--pdeathsig", "KILL", "--", cmd, ...args], o) : spawn(cmd, [...args], o);
 }
 
 /** Put the local RTP port into an argument list. */
@@ -92,7 +105,7 @@ export class SupervisedRtpProcess {
     for (const [i, [cmd, args]] of lines.entries()) {
       const prev = kids[i - 1];
       const last = i === lines.length - 1;
-      const child = spawn(cmd, withPort(args, this.port), {
+      const child = spawnTied(cmd, withPort(args, this.port), {
         stdio: [prev?.stdout ?? "ignore", last ? "ignore" : "pipe", "pipe"],
       });
       child.stderr?.on("data", (d: Buffer) => {

@@ -28,7 +28,7 @@ function drawtextEscape(s: string): string {
  * on every keyframe) into RTP. `black` replaces the source by black; `frozen` repeats one frame
  * (clock included) for ever, as a hung sensor would.
  */
-export function simCameraPipeline(s: CameraSettings, pillarId: string, scene: SimCameraScene, font = overlayFont()): CommandLine[] {
+export function simCameraPipeline(s: CameraSettings, pillarId: string, scene: SimCameraScene, font: string | null = overlayFont() ?? null): CommandLine[] {
   const size = `${s.width}x${s.height}`;
   const src = scene === "black" ? `color=c=black:size=${size}:rate=${s.fps}` : `testsrc2=size=${size}:rate=${s.fps}`;
   const fontSize = Math.max(14, Math.round(s.height / 18));
@@ -37,7 +37,7 @@ export function simCameraPipeline(s: CameraSettings, pillarId: string, scene: Si
     const text = `${drawtextEscape(pillarId)}  %{localtime}`;
     filters.push(`drawtext=fontfile=${font}:text='${text}':x=12:y=12:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6`);
   }
-  if (scene === "frozen") filters.push("loop=loop=-1:size=1:start=0", `fps=${s.fps}`);
+  if (scene === "frozen") filters.push("loop=loop=-1:size=1:start=0", `fps=${s.fps}`, "realtime");
   if (s.rotation === 180) filters.push("hflip,vflip");
   const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-re", "-f", "lavfi", "-i", src];
   if (filters.length) args.push("-vf", filters.join(","));

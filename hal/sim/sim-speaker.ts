@@ -12,10 +12,10 @@ export interface LevelWindow {
 const WINDOW_SAMPLES = 4800; // 100 ms at 48 kHz
 
 /**
- * Simulated speaker: really decodes what it is given (ffmpeg: Ogg Opus → 48 kHz mono s16le on
- * stdout) and measures it, so a test can prove the officer was heard: `levels` keeps the RMS
- * dBFS of every 100 ms window, `loudestSince(t)` the maximum after a time. `beeps` records the
- * warning tones asked for.
+ * Simulated speaker: really decodes what it is given (ffmpeg: Ogg Opus → volume filter →
+ * 48 kHz mono s16le on stdout) and measures it, so a test can prove the officer was heard:
+ * `levels` keeps the RMS dBFS of every 100 ms window, `loudestSince(t)` the maximum after a
+ * time. `beeps` records the warning tones asked for.
  */
 export class SimSpeaker extends FfmpegSpeaker {
   readonly levels: LevelWindow[] = [];
@@ -40,14 +40,15 @@ export class SimSpeaker extends FfmpegSpeaker {
   }
 
   private measure(chunk: Buffer): void {
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const whole = buf.length & ~1;
-    this.carry = whole < buf.length ? buf.subarray(whole) : undefined;
-    for (let i = 0; i < whole; i += 2) {
-      const v = buf.readInt16LE(i) / 32768;
+    const joined = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const whole = joined.length & ~1;
+    this.carry = whole < joined.length ? Buffer.from(joined.subarray(whole)) : undefined;
+    // An aligned copy, read as 16-bit samples.
+    const pcm = new Int16Array(new Uint8Array(joined.subarray(0, whole)).buffer);
+    for (let i = 0; i < pcm.length; i++) {
+      const v = pcm[i]! / 32768;
       this.sumSq += v * v;
-      this.count++;
-      if (this.count === WINDOW_SAMPLES) {
+      if (++this.count === WINDOW_SAMPLES) {
         const rms = Math.sqrt(this.sumSq / this.count);
         this.levels.push({ at: Date.now(), rmsDbfs: rms > 0 ? 20 * Math.log10(rms) : -Infinity });
         if (this.levels.length > 6000) this.levels.splice(0, 1000);
@@ -55,7 +56,7 @@ export class SimSpeaker extends FfmpegSpeaker {
         this.count = 0;
       }
     }
-    this.samples += whole / 2;
+    this.samples += pcm.length;
   }
 
   /** The loudest 100 ms window that ended after `since` (ms), or -Infinity. */

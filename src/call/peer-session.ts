@@ -34,6 +34,8 @@ export interface PeerSessionOptions {
  * announced ones, nothing decoded), and receiving the remote Opus RTP.
  */
 export class PeerSession {
+  /** Peer connections open in this process (tests check that a hang-up leaves none). */
+  static open = 0;
   private pc: PeerConnection | undefined;
   private video: Track | undefined;
   private audio: Track | undefined;
@@ -41,6 +43,8 @@ export class PeerSession {
   private readonly audioSsrc = (Math.random() * 0xfffffff0 + 1) >>> 0;
   private readonly videoRw = new RtpRewriter(this.videoSsrc, VIDEO_PT, 3000);
   private readonly audioRw = new RtpRewriter(this.audioSsrc, AUDIO_PT, 960);
+  /** Media handlers kept referenced for the session's life (the native side uses them). */
+  private handlers: unknown[] = [];
   private videoLive = false;
   private state: PeerState = "new";
   /** Video packets sent (burst included). */
@@ -54,6 +58,7 @@ export class PeerSession {
     const o = this.o;
     const pc = new PC(o.name, { iceServers: o.iceServers, ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}) });
     this.pc = pc;
+    PeerSession.open++;
     pc.onStateChange((s) => {
       this.state = s as PeerState;
       o.onState(this.state);
@@ -63,13 +68,16 @@ export class PeerSession {
     v.addH264Codec(VIDEO_PT, H264_FMTP);
     v.addSSRC(this.videoSsrc, "pillar-camera", "pillar", "camera");
     this.video = pc.addTrack(v);
-    this.video.setMediaHandler(new RtcpNackResponder(512));
+    const nack = new RtcpNackResponder(512);
+    this.video.setMediaHandler(nack);
     this.video.onOpen(() => o.onVideoOpen());
     const a = new Audio("audio", "SendRecv");
     a.addOpusCodec(AUDIO_PT);
     a.addSSRC(this.audioSsrc, "pillar-mic", "pillar", "mic");
     this.audio = pc.addTrack(a);
-    this.audio.setMediaHandler(new RtcpReceivingSession());
+    const rtcp = new RtcpReceivingSession();
+    this.audio.setMediaHandler(rtcp);
+    this.handlers = [nack, rtcp];
     this.audio.onMessage((m) => {
       if (isRtcp(m)) return;
       this.audioPacketsIn++;
@@ -153,6 +161,7 @@ export class PeerSession {
   close(): void {
     const pc = this.pc;
     this.pc = undefined;
+    if (pc) PeerSession.open--;
     try {
       this.video?.close();
       this.audio?.close();
@@ -162,5 +171,6 @@ export class PeerSession {
     }
     this.video = undefined;
     this.audio = undefined;
+    this.handlers = [];
   }
 }

@@ -17,7 +17,8 @@ export interface CommandDef<P extends TProperties = TProperties> {
   description: string;
   /** The payload's fields besides `correlationId`; unknown fields are refused. */
   args: P;
-  handle(args: Static<TObject<P>>): Promise<unknown> | unknown;
+  /** `ctx.correlationId` lets a handler answer by itself when its service was rebuilt meanwhile. */
+  handle(args: Static<TObject<P>>, ctx: { correlationId: string }): Promise<unknown> | unknown;
 }
 
 /** Thrown by a handler to answer with a specific error code (e.g. "not_found"). */
@@ -102,7 +103,7 @@ export class CommandService {
     }
     const { correlationId, ...args } = doc as { correlationId: string };
     try {
-      const result = await entry.def.handle(args as never);
+      const result = await entry.def.handle(args as never, { correlationId });
       this.deps.log.info({ command: name, correlationId }, "command done");
       return { correlationId, command: name, ok: true, result: result ?? null, at: at() };
     } catch (err) {

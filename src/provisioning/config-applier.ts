@@ -233,6 +233,8 @@ export async function recoverConfigDir(configPath: string, log: Logger = moduleL
   }
   await compactSignature(configPath);
   await compactSignature(`${configPath}.prev`);
+  // A kill while the very first .prev was being written can leave its .sig alone.
+  if (!(await readIfExists(`${configPath}.prev`)) && (await readIfExists(`${configPath}.prev.sig`))) await unlink(`${configPath}.prev.sig`);
   if (removedTemps.length) log.info({ removedTemps }, "removed leftover temp files");
   return { removedTemps, rolledBack };
 }

@@ -38,9 +38,15 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 /** Short id of a public key: first 16 hex digits of the SHA-256 of its SPKI DER encoding. */
 export function keyIdOf(key: KeyObject): string {
-  const pub = key.type === "private" ? createPublicKey(key) : key;
-  return sha256Hex(pub.export({ type: "spki", format: "der" })).slice(0, 16);
+  let id = keyIds.get(key);
+  if (!id) {
+    const pub = key.type === "private" ? createPublicKey(key) : key;
+    id = sha256Hex(pub.export({ type: "spki", format: "der" })).slice(0, 16);
+    keyIds.set(key, id);
+  }
+  return id;
 }
+const keyIds = new WeakMap<KeyObject, string>();
 
 export async function readPrivateKey(path: string): Promise<KeyObject> {
   const key = createPrivateKey(await readFile(path, "utf8"));

@@ -10,6 +10,7 @@ export const FLASH_PROTOCOL_VERSION = 1;
 export const MAX_CONFIG_BYTES = 256 * 1024;
 export const DEFAULT_CHUNK_BYTES = 256;
 export const MAX_CHUNK_BYTES = 2048;
+export const PROGRESS_INTERVAL_MS = 1000;
 
 export type ClientFrame =
   | { t: "HELLO"; proto: number; session: string }
@@ -35,6 +36,8 @@ export type PillarFrame =
   | { t: "NAK"; seq?: number; reason: string }
   | { t: "VERIFIED"; sha256: string; pillarId: string; signed: boolean; keyId: string | null }
   | { t: "APPLYING" }
+  /** Sent every second while applying, so the installer can tell a slow apply from a dead pillar. */
+  | { t: "PROGRESS"; stage: string }
   | { t: "RESULT"; ok: boolean; code: string; stage: string; message: string; pillarId?: string; sha256: string; rolledBack: boolean; durationMs: number }
   | { t: "ERR"; code: string; message: string };
 

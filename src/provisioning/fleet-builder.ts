@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseJsonText } from "../config/config-errors.js";
 import { atomicWriteFile, fsyncDir } from "../fsutil/atomic-write.js";
@@ -69,11 +70,13 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
     for (const row of rows) {
       const file = `${row.id}.json`;
       const bytes = Buffer.from(JSON.stringify(row.config, null, 2) + "\n", "utf8");
-      await writeFile(join(staging, file), bytes);
+      // Synchronous on purpose: a batch job on the installer's machine, and ten times faster
+      // than 20,000 trips through the thread pool.
+      writeFileSync(join(staging, file), bytes);
       let signature: string | null = null;
       if (key) {
         signature = `${file}.sig`;
-        await writeFile(join(staging, signature), signatureFileText(bytes, key));
+        writeFileSync(join(staging, signature), signatureFileText(bytes, key));
       }
       pillars.push({ id: row.id, line: row.line, file, sha256: sha256Hex(bytes), signature });
     }
@@ -87,8 +90,8 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
       pillars,
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + "\n");
-    await writeFile(join(staging, MANIFEST_FILE), manifestBytes);
-    if (key) await writeFile(join(staging, `${MANIFEST_FILE}.sig`), signatureFileText(manifestBytes, key));
+    writeFileSync(join(staging, MANIFEST_FILE), manifestBytes);
+    if (key) writeFileSync(join(staging, `${MANIFEST_FILE}.sig`), signatureFileText(manifestBytes, key));
     await fsyncDir(staging);
     if (state === "empty") await rmdir(out);
     await mkdir(dirname(out), { recursive: true });

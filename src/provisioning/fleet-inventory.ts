@@ -76,6 +76,15 @@ function setPath(doc: Record<string, unknown>, path: string, value: unknown): vo
   cur[segs[segs.length - 1]!] = value;
 }
 
+/** A copy of `value` with object keys in schema order (readable, stable output); drops `$schema`. */
+export function schemaOrdered(value: unknown, schema: TSchema | undefined = PillarConfigSchema): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const props = (schema as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {};
+  const obj = value as Record<string, unknown>;
+  const keys = [...Object.keys(props).filter((k) => k in obj), ...Object.keys(obj).filter((k) => !(k in props))];
+  return Object.fromEntries(keys.filter((k) => k !== "$schema").map((k) => [k, schemaOrdered(obj[k], props[k])]));
+}
+
 /** Turn a cell into the type the schema wants; throws a message on a bad value. */
 function cellValue(cell: string, schema: TSchema): unknown {
   const type = (schema as { type?: string }).type;
@@ -190,9 +199,13 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
       continue;
     }
     clientIdLines.set(clientId, rec.line);
-    rows.push({ line: rec.line, id: config.pillar.id, config });
+    rows.push({ line: rec.line, id: config.pillar.id, config: schemaOrdered(config) as PillarConfig });
   }
   if (records.length === 1) problems.push({ line: header.line, message: "no pillars: the inventory has only a header" });
-  if (problems.length) throw new InventoryError(source, problems);
+  if (problems.length) {
+    const col = (p: InventoryProblem) => (p.column === undefined ? columns.length : columns.indexOf(p.column));
+    problems.sort((a, b) => a.line - b.line || col(a) - col(b));
+    throw new InventoryError(source, problems);
+  }
   return rows;
 }

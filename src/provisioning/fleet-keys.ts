@@ -60,7 +60,7 @@ async function exists(p: string): Promise<boolean> {
 /**
  * The fleet public key this pillar trusts: an explicit path (e.g. `--fleet-key`), then
  * `provisioning.publicKey` of the running config, then $PILLAR_FLEET_PUBKEY, then
- * /etc/alarm-pillar/fleet.pub, then the development key config/keys/fleet.pub.
+ * /etc/alarm-pillar/fleet.pub, then (development mode only) the repository's key config/keys/fleet.pub.
  * A named path is returned even when missing (verification then fails with a clear error);
  * returns undefined when nothing is named and neither default file exists.
  */
@@ -69,6 +69,8 @@ export async function resolveFleetPublicKey(config: PillarConfig | undefined, ex
   // silently trusting another key.
   const named = explicit ?? config?.provisioning?.publicKey ?? process.env.PILLAR_FLEET_PUBKEY;
   if (named) return named;
-  for (const c of [SYSTEM_FLEET_PUBKEY, DEV_FLEET_PUBKEY]) if (await exists(c)) return c;
+  if (await exists(SYSTEM_FLEET_PUBKEY)) return SYSTEM_FLEET_PUBKEY;
+  // The development key's private half is in the repository: a production pillar never trusts it.
+  if (config?.pillar.mode !== "production" && (await exists(DEV_FLEET_PUBKEY))) return DEV_FLEET_PUBKEY;
   return undefined;
 }

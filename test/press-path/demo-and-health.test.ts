@@ -25,7 +25,7 @@ describe("the demo pillar, health and faults", () => {
   it("`pillar run --sim` brings its own broker; `pillar sim press` makes an alarm a subscriber sees", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pillar-demo-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const proc = new PillarProcess(SIM_CONFIG, ["--sim", "--embedded-port", "0", "--data-dir", join(dir, "data")]);
+    const proc = new PillarProcess(SIM_CONFIG, ["--sim", "--embedded-port", "0", "--console-port", "0", "--data-dir", join(dir, "data")]);
     cleanups.push(() => proc.kill("SIGTERM"));
     await proc.start();
     const url = /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)"/.exec(proc.output)![1]!;

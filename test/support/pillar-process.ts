@@ -39,6 +39,9 @@ export class PillarProcess {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
+      // its own process group: a kill reaches the pillar's children (camera, audio) too, as
+      // systemd's KillMode=control-group does on a Pi, and a power cut does
+      detached: true,
     });
     this.proc = proc;
     let buf = "";
@@ -87,15 +90,31 @@ export class PillarProcess {
     await new Promise((r) => setTimeout(r, holdMs));
   }
 
-  /** Kill with `signal` and wait for the exit. */
+  /**
+   * Kill with `signal` and wait for the exit. SIGKILL goes to the whole process group (nothing
+   * survives, as after a power cut); SIGTERM to the pillar, which stops its own children, then
+   * anything left in the group is killed.
+   */
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    p.kill(signal);
-    const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
+    if (!p?.pid) return;
+    const pgid = p.pid;
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        // the group is gone
+      }
+    };
+    if (p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise<void>((r) => p.once("exit", () => r()));
+      if (signal === "SIGKILL") killGroup("SIGKILL");
+      else p.kill(signal);
+      const t = setTimeout(() => killGroup("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    killGroup("SIGKILL");
   }
 }

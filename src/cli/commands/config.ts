@@ -2,24 +2,26 @@ import { writeFile } from "node:fs/promises";
 import { configJsonSchema } from "../../../config/schema.js";
 import { ConfigError } from "../../config/config-errors.js";
 import { loadConfigFile, migrateConfigFile } from "../../config/load-config.js";
+import { verifyConfigSignature } from "../../provisioning/config-signature.js";
 import { parseCliArgs } from "../args.js";
 import { UsageError, type CliCommand } from "../cli-command.js";
 
 export const command: CliCommand = {
   name: "config",
   summary: "validate, migrate or print the config schema",
-  usage: "pillar config validate FILE… | pillar config migrate FILE | pillar config schema [--out FILE]",
+  usage: "pillar config validate FILE… [--key FLEET.pub] | pillar config migrate FILE | pillar config schema [--out FILE]",
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
       case "validate": {
-        const { positionals } = parseCliArgs(rest, {});
+        const { positionals, values } = parseCliArgs(rest, { key: { type: "string" } });
         if (!positionals.length) throw new UsageError("name at least one config file");
         let bad = 0;
         for (const file of positionals) {
           try {
             const c = await loadConfigFile(file);
-            console.log(`${file}: valid (pillar ${c.pillar.id}, driver ${c.hal.driver}, version ${c.version})`);
+            const signed = values.key ? await verifyConfigSignature(file, values.key) : undefined;
+            console.log(`${file}: valid (pillar ${c.pillar.id}, driver ${c.hal.driver}, version ${c.version})${signed ? `, signed by key ${signed.keyId}` : ""}`);
           } catch (err) {
             bad++;
             if (err instanceof ConfigError) console.error(err.message);

@@ -15,4 +15,5 @@ export const commands: CommandEntry[] = [
   { name: "fleet", summary: "build and sign configs for a fleet of pillars from an inventory CSV", load: async () => (await import("./fleet.js")).command },
   { name: "flash", summary: "put a signed config on a pillar over a serial cable, a boot partition or MQTT", load: async () => (await import("./flash.js")).command },
   { name: "keys", summary: "generate the fleet signing key pair", load: async () => (await import("./keys.js")).command },
+  { name: "console", summary: "serve the operator page: alarms with live video, two-way audio, acknowledge", load: async () => (await import("./console.js")).command },
 ];

@@ -23,6 +23,7 @@ const options = {
   id: { type: "string" },
   "control-port": { type: "string" },
   "embedded-port": { type: "string" },
+  "console-port": { type: "string" },
   "provision-port": { type: "string" },
 } as const;
 
@@ -48,9 +49,11 @@ export const command: CliCommand = {
     "pillar run [--config FILE] [--sim] [--broker URL] [--data-dir DIR] [--id ID] [--control-port N] [--embedded-port N] [--provision-port PATH]\n" +
     `  --config   default: ${DEFAULT_CONFIG} (env PILLAR_CONFIG), with --sim: config/examples/sim.json\n` +
     "  --sim      simulated button, tamper and LEDs, driven on the control endpoint (127.0.0.1)\n" +
-    "  --broker   MQTT URL; with --sim and no --broker an embedded broker is started",
+    "  --broker   MQTT URL; with --sim and no --broker an embedded broker is started, and the\n" +
+    "             operator page on 127.0.0.1:--console-port (default 8790)",
   async run(argv) {
     const { values: v } = parseCliArgs(argv, options, false);
+    const consolePort = portArg(v["console-port"], "--console-port") ?? 8790;
     const log = rootLogger();
     let broker: EmbeddedBroker | undefined;
     if (v.sim && !v.broker) {
@@ -64,11 +67,14 @@ export const command: CliCommand = {
     const app = new PillarApp({ config, createIo: (c) => createPillarIo(c, moduleLogger("hal", log)), version: SOFTWARE_VERSION, log });
     await runExtensions(app, { flags: v, configPath: path, broker });
     await app.start();
+    // the demo: the operator page beside the simulated pillar, on the embedded broker
+    const consoleServer = broker ? await startDemoConsole(broker.url, app.control.port, consolePort) : undefined;
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, "stopping");
+      await consoleServer?.stop();
       await app.stop();
       await broker?.stop();
       process.exit(0);
@@ -78,3 +84,21 @@ export const command: CliCommand = {
     return -1;
   },
 };
+
+/** The operator console for the demo, in this process, wired to the embedded broker and the sim pillar. */
+async function startDemoConsole(brokerUrl: string, controlPort: number, port: number): Promise<{ stop(): Promise<void> }> {
+  const { ConsoleServer } = await import("../../console/console-server.js");
+  const make = (p: number) =>
+    new ConsoleServer({ brokerUrl, port: p, simControlUrl: `http://127.0.0.1:${controlPort}`, log: moduleLogger("console", rootLogger()) });
+  let server = make(port);
+  try {
+    await server.start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    await server.stop().catch(() => undefined);
+    server = make(0); // the port is taken: any free one
+    await server.start();
+  }
+  console.error(`\n  operator console: ${server.url}   (press the virtual SOS button there)\n  broker: ${brokerUrl}   control endpoint: http://127.0.0.1:${controlPort}\n`);
+  return server;
+}

@@ -1,0 +1,83 @@
+import type { PeerSession } from "./peer-session.js";
+
+export type SessionKind = "alarm" | "lookin";
+export type CallState = "offered" | "connected" | "answered" | "warning" | "ended";
+export type CenterRole = "primary" | "secondary";
+
+declare module "../bus/events.js" {
+  interface BusEvents {
+    /** The call's state changed (docs/call.md). */
+    "call.state": {
+      sessionId: string;
+      kind: SessionKind;
+      state: CallState;
+      incidentId: string | null;
+      officer: string | null;
+      reason?: string;
+      at: number;
+    };
+  }
+}
+
+/** What the call feature reads from the config's `call` section. */
+export interface CallSettings {
+  enabled: boolean;
+  callLimitS: number;
+  warningBeforeEndS: number;
+  answerTimeoutS: number;
+  secondaryCenterTopic?: string;
+  iceServers: string[];
+  bindAddress?: string;
+  volumes: { speaker: number; micGainDb: number };
+}
+
+/** One call (or look-in) session: who may take it, who has it, its state and timers. */
+export class CallSession {
+  state: CallState = "offered";
+  /** The officer whose SDP answer was taken (null until then). */
+  officer: string | null = null;
+  remoteSet = false;
+  answeredAt: number | undefined;
+  endsAt: number;
+  /** The offer payload and candidates, re-sent after a reconnect while nobody answered. */
+  offerPayload: string | undefined;
+  readonly candidates: string[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly id: string,
+    readonly kind: SessionKind,
+    readonly incidentId: string | null,
+    readonly center: CenterRole,
+    /** The officer who asked for it, or null: offered to every console. */
+    readonly to: string | null,
+    readonly peer: PeerSession,
+    readonly createdAt: number,
+    limitS: number,
+  ) {
+    this.endsAt = createdAt + limitS * 1000;
+  }
+
+  /** Whether `officer` may act on this session (answer, candidates, pickup, hangup). */
+  mayAct(officer: string): boolean {
+    if (this.officer) return this.officer === officer;
+    return this.to === null || this.to === officer;
+  }
+
+  get ended(): boolean {
+    return this.state === "ended";
+  }
+
+  after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+  }
+
+  clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

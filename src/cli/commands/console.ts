@@ -1,0 +1,1 @@
+export { command } from "../../console/console-command.js";

@@ -1,0 +1,82 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readPublicKey, privateKeyTooOpen, verifySignatureText } from "../../provisioning/config-signature.js";
+import { buildFleet, MANIFEST_FILE, readManifest, signFleet } from "../../provisioning/fleet-builder.js";
+import { InventoryError } from "../../provisioning/fleet-inventory.js";
+import { CsvSyntaxError } from "../../provisioning/csv-parser.js";
+import { parseCliArgs } from "../args.js";
+import { UsageError, type CliCommand } from "../cli-command.js";
+
+async function warnOpenKey(path: string): Promise<void> {
+  if (await privateKeyTooOpen(path)) console.error(`warning: ${path} is readable by others; chmod 600 it`);
+}
+
+async function verifyDir(dir: string, pub: string): Promise<number> {
+  const key = await readPublicKey(pub);
+  const manifest = await readManifest(dir);
+  const files = [MANIFEST_FILE, ...manifest.pillars.map((p) => p.file)];
+  let bad = 0;
+  for (const f of files) {
+    try {
+      const sig = await readFile(join(dir, `${f}.sig`), "utf8").catch(() => undefined);
+      verifySignatureText(await readFile(join(dir, f)), sig, key, f);
+    } catch (err) {
+      bad++;
+      console.error(`${join(dir, f)}: ${(err as Error).message}`);
+    }
+  }
+  console.log(`${files.length - bad} of ${files.length} files carry a valid signature`);
+  return bad ? 1 : 0;
+}
+
+export const command: CliCommand = {
+  name: "fleet",
+  summary: "build, sign and verify the configs of many pillars from a CSV inventory",
+  usage:
+    "pillar fleet build --inventory SITES.csv --defaults DEFAULTS.json --out DIR [--key PRIVATE.key]\n" +
+    "pillar fleet sign --key PRIVATE.key DIR|FILE\n" +
+    "pillar fleet verify --key PUBLIC.pub DIR\n" +
+    "  build: one config per CSV row merged onto the defaults, all validated first; nothing is written\n" +
+    "  on any error. Columns: see docs/provisioning.md. DIR must not exist or be empty.",
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    switch (sub) {
+      case "build": {
+        const { values: v } = parseCliArgs(rest, { inventory: { type: "string" }, defaults: { type: "string" }, out: { type: "string" }, key: { type: "string" } }, false);
+        if (!v.inventory || !v.defaults || !v.out) throw new UsageError("--inventory, --defaults and --out are required");
+        if (v.key) await warnOpenKey(v.key);
+        try {
+          const m = await buildFleet({ inventoryPath: v.inventory, defaultsPath: v.defaults, outDir: v.out, privateKeyPath: v.key });
+          console.log(`${m.count} configs written to ${v.out}${m.keyId ? `, signed with key ${m.keyId}` : " (unsigned: sign with pillar fleet sign)"}; manifest: ${join(v.out, MANIFEST_FILE)}`);
+          return 0;
+        } catch (err) {
+          if (err instanceof InventoryError) {
+            console.error(err.message);
+            console.error(`${err.problems.length} problem(s); nothing was written to ${v.out}`);
+            return 1;
+          }
+          if (err instanceof CsvSyntaxError) {
+            console.error(`${err.message}; nothing was written to ${v.out}`);
+            return 1;
+          }
+          throw err;
+        }
+      }
+      case "sign": {
+        const { values: v, positionals } = parseCliArgs(rest, { key: { type: "string" } });
+        if (!v.key || positionals.length !== 1) throw new UsageError("--key PRIVATE.key and one DIR or FILE are required");
+        await warnOpenKey(v.key);
+        const r = await signFleet(positionals[0]!, v.key);
+        console.log(`signed ${r.signed.length} config(s) with key ${r.keyId}`);
+        return 0;
+      }
+      case "verify": {
+        const { values: v, positionals } = parseCliArgs(rest, { key: { type: "string" } });
+        if (!v.key || positionals.length !== 1) throw new UsageError("--key PUBLIC.pub and one DIR are required");
+        return verifyDir(positionals[0]!, v.key);
+      }
+      default:
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"`);
+    }
+  },
+};

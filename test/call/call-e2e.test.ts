@@ -1,0 +1,121 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PeerSession } from "../../src/call/peer-session.js";
+import { startChromium, type RunningChromium } from "./helpers/chromium.js";
+import { CallRig, OUTPUT_DIR, officerVoiceWav } from "./helpers/call-rig.js";
+import { childPids, commOf, pidAlive, waitFor } from "./helpers/procs.js";
+
+/** Frames the page's alarm card decoded, and the video's size. */
+function videoStats(page: Page) {
+  return page.evaluate(() => {
+    const v = document.querySelector<HTMLVideoElement>(".card video");
+    if (!v) return null;
+    const c = (window as any).pillarConsole;
+    return { rvfc: c.stats.frames as number, total: v.getVideoPlaybackQuality().totalVideoFrames, w: v.videoWidth, h: v.videoHeight };
+  });
+}
+
+describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Chromium", () => {
+  const rig = new CallRig();
+  let chrome: RunningChromium;
+
+  beforeAll(async () => {
+    await rig.start();
+    chrome = await startChromium({ fakeAudioWav: await officerVoiceWav() });
+  });
+  afterAll(async () => {
+    await chrome?.stop();
+    await rig.stop();
+  });
+
+  it("press → alarm card with time and place and live video → answer → officer heard → hang up tears down", async () => {
+    const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${rig.console.url}?officer=officer-anna`);
+    await page.locator("#pillars li", { hasText: "pillar-e2e — online" }).waitFor({ timeout: 15_000 });
+    expect(rig.feature.feed.isRunning()).toBe(false); // onDemand: no encoder before a call
+
+    // The newcomer's virtual SOS button on the page presses the simulated pillar's button.
+    const pressedAt = Date.now();
+    await page.click("#sos");
+    const card = page.locator(".card.alarm");
+    await card.waitFor({ timeout: 10_000 });
+    await expect.poll(() => card.locator(".time").textContent(), { timeout: 10_000 }).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await card.locator(".date").textContent()).toMatch(/\d{4}/);
+    expect(await card.locator(".place").textContent()).toContain("Mustaqillik Square 1, Mirobod");
+    expect(await card.locator(".timeline").textContent()).toContain("SOS button pressed");
+
+    // The page connected at once: the sim camera's frames decode in the alarm card.
+    const before = await waitFor("decoded frames", async () => {
+      const s = await videoStats(page);
+      return s && s.rvfc >= 10 && s.total >= 10 ? s : null;
+    }, 20_000);
+    expect(before.w).toBe(640);
+    expect(before.h).toBe(360);
+    const firstFrameAt = await page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number);
+    console.log(`press → first decoded frame: ${Math.round(firstFrameAt - pressedAt)} ms`);
+    expect(firstFrameAt - pressedAt).toBeLessThan(5000);
+    const cameraPid = rig.feature.drivers.camera.pid();
+    expect(pidAlive(cameraPid)).toBe(true);
+    expect(rig.speaker.pid()).toBeUndefined(); // not answered yet: no audio path
+
+    // Answer: the browser's (fake) microphone — a known officer voice — reaches the pillar's speaker.
+    const answeredAt = Date.now();
+    await card.locator("button.answer").click();
+    await expect.poll(() => rig.feature.call.snapshot()?.state, { timeout: 10_000 }).toBe("answered");
+    await expect.poll(() => card.locator(".state").textContent()).toBe("talking with officer-anna");
+    const loud = await waitFor("the officer's voice on the pillar speaker", () => {
+      const db = rig.speaker.loudestSince(answeredAt);
+      return db > -35 ? db : null;
+    }, 15_000);
+    console.log(`officer voice on the pillar speaker: ${loud.toFixed(1)} dBFS RMS (loudest 100 ms)`);
+    await expect.poll(() => rig.speaker.played, { timeout: 5000 }).toBeGreaterThan(20);
+    const micPid = rig.feature.drivers.mic.pid();
+    const speakerPid = rig.speaker.pid();
+    expect(pidAlive(micPid) && pidAlive(speakerPid)).toBe(true);
+    // The caller's side: the pillar mic's Opus reaches the browser's audio receiver.
+    await expect.poll(() => page.evaluate(async () => {
+      const s = [...(window as any).pillarConsole.sessions.values()][0];
+      const st = await s.pc.getStats();
+      let bytes = 0;
+      st.forEach((r: any) => r.type === "inbound-rtp" && r.kind === "audio" && (bytes = r.bytesReceived));
+      return bytes;
+    }), { timeout: 10_000 }).toBeGreaterThan(1000);
+
+    const during = (await videoStats(page))!;
+    expect(during.total).toBeGreaterThan(before.total);
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT_DIR, "console-call.png") });
+
+    // Hang up from the page: everything goes.
+    await card.locator("button.hangup").click();
+    await expect.poll(() => rig.feature.call.snapshot(), { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => [cameraPid, micPid, speakerPid].filter((p) => pidAlive(p)).length, { timeout: 10_000 }).toBe(0);
+    expect(childPids().filter((p) => commOf(p) === "ffmpeg")).toEqual([]);
+    expect(PeerSession.open).toBe(0);
+    expect(await page.evaluate(() => (window as any).pillarConsole.sessions.size)).toBe(0);
+    await expect.poll(() => card.locator(".timeline").textContent()).toContain("call ended (hangup)");
+
+    // Look in without a press; a second officer's console asking meanwhile is told "busy".
+    const ben = await chrome.browser.newPage();
+    await ben.goto(`${rig.console.url}?officer=officer-ben`);
+    await ben.locator("#pillars li", { hasText: "pillar-e2e — online" }).waitFor({ timeout: 15_000 });
+    await page.locator("#pillars li button", { hasText: "Look in" }).click();
+    const look = page.locator(".card.lookin");
+    await look.waitFor({ timeout: 10_000 });
+    await expect.poll(() => look.locator(".overlay").textContent(), { timeout: 15_000 }).toBe("live 640×360");
+    expect(rig.feature.call.snapshot()).toMatchObject({ kind: "lookin", officer: "officer-anna" });
+    await ben.locator("#pillars li button", { hasText: "Look in" }).click();
+    await expect.poll(() => ben.evaluate(() => (window as any).pillarConsole.stats.busy?.message ?? null), { timeout: 10_000 }).toBe(
+      "the pillar is in a call with officer-anna",
+    );
+    expect(await ben.locator("#notice").textContent()).toBe("pillar-e2e: busy — the pillar is in a call with officer-anna");
+    await look.locator("button.hangup").click();
+    await expect.poll(() => rig.feature.call.snapshot(), { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => childPids().filter((p) => commOf(p) === "ffmpeg").length, { timeout: 10_000 }).toBe(0);
+    expect(PeerSession.open).toBe(0);
+    await ben.close();
+    await page.close();
+  });
+});

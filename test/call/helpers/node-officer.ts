@@ -1,0 +1,96 @@
+import mqtt, { type MqttClient } from "mqtt";
+import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
+
+/**
+ * A control-center officer in Node: an MQTT client speaking the signaling contract and a
+ * node-datachannel peer that answers the pillar's offers and counts the RTP it receives.
+ */
+export class NodeOfficer {
+  client!: MqttClient;
+  readonly offers: Record<string, any>[] = [];
+  readonly sessions: Record<string, any>[] = [];
+  readonly busy: Record<string, any>[] = [];
+  readonly received = { video: 0, audio: 0 };
+  pc: PeerConnection | undefined;
+  /** Kept referenced: a Track whose JS object is garbage-collected stops calling onMessage. */
+  private tracks: Track[] = [];
+  sessionId: string | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly url: string,
+    private readonly pillarId: string,
+    /** Answer every offer (addressed to all or to me) at once. */
+    private readonly autoAnswer = true,
+    private readonly offerTopics: string[] = [],
+    /** A persistent session (clean: false): messages published while it is away are kept for it. */
+    private readonly persistent = false,
+  ) {}
+
+  private topic(suffix: string): string {
+    return `pillar/v1/${this.pillarId}/${suffix}`;
+  }
+
+  async start(): Promise<this> {
+    const clientId = this.persistent ? `${this.name}-persistent` : `${this.name}-${Math.random().toString(16).slice(2, 8)}`;
+    this.client = await mqtt.connectAsync(this.url, { clientId, clean: !this.persistent, reconnectPeriod: 200, protocolVersion: 4 });
+    this.client.on("message", (topic, payload) => {
+      let m: Record<string, any>;
+      try {
+        m = JSON.parse(payload.toString()) as Record<string, any>;
+      } catch {
+        return; // e.g. a malformed message a test sent on purpose
+      }
+      if (!m) return;
+      if (topic.endsWith("/offer")) {
+        if (m.to && m.to !== this.name) return;
+        this.offers.push(m);
+        if (this.autoAnswer) this.answer(m);
+      } else if (topic.endsWith("/webrtc/session")) this.sessions.push(m);
+      else if (topic.endsWith("/webrtc/busy") && m.to === this.name) this.busy.push(m);
+      else if (topic.endsWith("/webrtc/candidate/pillar") && m.sessionId === this.sessionId) this.pc?.addRemoteCandidate(m.candidate, m.mid);
+    });
+    await this.client.subscribeAsync([this.topic("webrtc/#"), ...this.offerTopics], { qos: 1 });
+    return this;
+  }
+
+  /** Answer an offer with a fresh peer connection. */
+  answer(offer: Record<string, any>): void {
+    this.pc?.close();
+    const pc = new nodeDataChannel.PeerConnection(this.name, { iceServers: [], bindAddress: "127.0.0.1" });
+    this.pc = pc;
+    this.sessionId = offer.sessionId;
+    const sessionId = offer.sessionId as string;
+    pc.onLocalDescription((sdp, type) => {
+      if (type === "answer") void this.send("webrtc/answer", { sessionId, officer: this.name, sdp });
+    });
+    pc.onLocalCandidate((candidate, mid) => void this.send("webrtc/candidate/center", { sessionId, officer: this.name, candidate, mid }));
+    this.tracks = [];
+    pc.onTrack((track) => {
+      this.tracks.push(track);
+      const kind = track.type() === "video" ? "video" : "audio";
+      track.onMessage((m) => {
+        if (m.length > 12 && !(m[1]! >= 192 && m[1]! <= 223)) this.received[kind]++;
+      });
+    });
+    pc.setRemoteDescription(offer.sdp as string, "offer");
+  }
+
+  send(suffix: string, payload: Record<string, unknown>): Promise<unknown> {
+    return this.client.publishAsync(this.topic(suffix), JSON.stringify(payload), { qos: 1 });
+  }
+
+  sendRaw(suffix: string, payload: string): Promise<unknown> {
+    return this.client.publishAsync(this.topic(suffix), payload, { qos: 1 });
+  }
+
+  lastState(sessionId?: string): Record<string, any> | undefined {
+    return [...this.sessions].reverse().find((s) => !sessionId || s.sessionId === sessionId);
+  }
+
+  async stop(): Promise<void> {
+    this.pc?.close();
+    this.pc = undefined;
+    await this.client?.endAsync(true);
+  }
+}
