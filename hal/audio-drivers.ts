@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
 import { MIC_RTP_PAYLOAD_TYPE, RTP_PACKET_SIZE_AUDIO, SPEAKER_RTP_PAYLOAD_TYPE, volumeFactor, type Microphone, type Speaker } from "./audio.js";
 import { OggOpusWriter } from "./audio-ogg.js";
-import { SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
+import { RtpProcessSource, SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
 import { Listeners } from "./listeners.js";
 
 const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
@@ -17,7 +17,7 @@ export function opusRtpOut(bitrateKbps: number, gainDb: number): string[] {
 }
 
 /** A microphone whose capture/encode is a supervised process; `setGain` restarts it. */
-export class ProcessMicrophone implements Microphone {
+export class ProcessMicrophone extends RtpProcessSource implements Microphone {
   protected readonly proc: SupervisedRtpProcess;
   protected gainDb: number;
 
@@ -26,23 +26,9 @@ export class ProcessMicrophone implements Microphone {
     o: { gainDb: number; log?: Logger },
     pipeline: (gainDb: number) => readonly CommandLine[],
   ) {
+    super();
     this.gainDb = o.gainDb;
     this.proc = new SupervisedRtpProcess({ name: "mic", pipeline: () => pipeline(this.gainDb), log: o.log });
-  }
-  start(): Promise<void> {
-    return this.proc.start();
-  }
-  stop(): Promise<void> {
-    return this.proc.stop();
-  }
-  onRtp(l: (packet: Buffer) => void): () => void {
-    return this.proc.packets.add(l);
-  }
-  onFault(l: (err: Error) => void): () => void {
-    return this.proc.faults.add(l);
-  }
-  onRecover(l: () => void): () => void {
-    return this.proc.recovers.add(l);
   }
   setGain(db: number): void {
     if (db === this.gainDb) return;

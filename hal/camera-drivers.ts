@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { CAMERA_RTP_PAYLOAD_TYPE, RTP_PACKET_SIZE, type Camera, type CameraSettings } from "./camera.js";
-import { SupervisedRtpProcess, type CommandLine } from "./camera-process.js";
+import { RtpProcessSource, SupervisedRtpProcess, type CommandLine } from "./camera-process.js";
 
 /** The RTP output part of every ffmpeg camera command line. */
 export function rtpOut(): string[] {
@@ -13,7 +13,7 @@ const FFMPEG_QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
  * A camera whose encoder is a pipeline of processes sending RTP to a local port (see
  * `SupervisedRtpProcess`). The drivers differ only in their command lines.
  */
-export class ProcessCamera implements Camera {
+export class ProcessCamera extends RtpProcessSource implements Camera {
   protected readonly proc: SupervisedRtpProcess;
 
   constructor(
@@ -22,23 +22,8 @@ export class ProcessCamera implements Camera {
     pipeline: () => readonly CommandLine[],
     log?: Logger,
   ) {
+    super();
     this.proc = new SupervisedRtpProcess({ name: "camera", pipeline, log });
-  }
-
-  start(): Promise<void> {
-    return this.proc.start();
-  }
-  stop(): Promise<void> {
-    return this.proc.stop();
-  }
-  onRtp(l: (packet: Buffer) => void): () => void {
-    return this.proc.packets.add(l);
-  }
-  onFault(l: (err: Error) => void): () => void {
-    return this.proc.faults.add(l);
-  }
-  onRecover(l: () => void): () => void {
-    return this.proc.recovers.add(l);
   }
   pid(): number | undefined {
     return this.proc.pid();

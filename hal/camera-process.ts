@@ -182,3 +182,24 @@ export function stopChild(c: ChildProcess): Promise<void> {
     c.kill("SIGTERM");
   });
 }
+
+/** A source (camera, microphone) whose RTP comes from one supervised process pipeline. */
+export abstract class RtpProcessSource {
+  protected abstract readonly proc: SupervisedRtpProcess;
+
+  start(): Promise<void> {
+    return this.proc.start();
+  }
+  stop(): Promise<void> {
+    return this.proc.stop();
+  }
+  onRtp(l: (packet: Buffer) => void): () => void {
+    return this.proc.packets.add(l);
+  }
+  onFault(l: (err: Error) => void): () => void {
+    return this.proc.faults.add(l);
+  }
+  onRecover(l: () => void): () => void {
+    return this.proc.recovers.add(l);
+  }
+}

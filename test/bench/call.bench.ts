@@ -19,6 +19,7 @@ import { officerVoiceWav } from "../call/helpers/call-rig.js";
 import { sleep, waitFor } from "../call/helpers/procs.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
+import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { cpuSeconds, percentile, round, rssMb } from "./proc-stats.js";
 
@@ -31,7 +32,8 @@ export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESS
     call: { bindAddress: "127.0.0.1", camera: { width: 1280, height: 720, fps: 30, bitrateKbps: 2000 } },
   });
   doc.broker = { ...doc.broker, url: mosq.url };
-  const pillar = new PillarProcess(await PillarProcess.writeConfig(dir, doc));
+  // the production form, as the Pi's service runs it: the built bundle with the service's Node flags
+  const pillar = new PillarProcess(await PillarProcess.writeConfig(dir, doc), [], DIST_ENTRY, SERVICE_NODE_FLAGS);
   let chrome: Awaited<ReturnType<typeof startChromium>> | undefined;
   let console_: ConsoleServer | undefined;
   const center = await mqtt.connectAsync(mosq.url, { clientId: "bench-center", protocolVersion: 4 });

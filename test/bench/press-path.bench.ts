@@ -61,7 +61,7 @@ async function outboxRate(): Promise<Record<string, number>> {
   return { outbox_events_per_s: Math.round(sequential), outbox_burst50_events_per_s: Math.round(burst) };
 }
 
-const DIST_ENTRY = fileURLToPath(new URL("../../dist/pillar.mjs", import.meta.url));
+export const DIST_ENTRY = fileURLToPath(new URL("../../dist/pillar.mjs", import.meta.url));
 /** The Node.js flags of the systemd service (scripts/alarm-pillar.service). */
 export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode"];
 
