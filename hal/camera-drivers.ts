@@ -84,10 +84,14 @@ export function v4l2Pipeline(s: CameraSettings, o: V4l2Options): CommandLine[] {
   return [["ffmpeg", [...FFMPEG_QUIET, ...input, "-input_format", o.inputFormat ?? "yuyv422", "-i", o.device, ...vf, ...enc, ...tail]]];
 }
 
-/** The libx264 settings shared by the simulated camera (and documented for a Pi 5 software encode). */
-export function x264Args(s: CameraSettings): string[] {
+/**
+ * The libx264 settings shared by the simulated camera (and documented for a Pi 5 software
+ * encode, where `ultrafast` is the one that keeps up). The sim camera uses libx264's default
+ * preset, as an ordinary encoder would.
+ */
+export function x264Args(s: CameraSettings, preset = "ultrafast"): string[] {
   return [
-    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-level", "3.1",
+    "-c:v", "libx264", "-preset", preset, "-tune", "zerolatency", "-profile:v", "baseline", "-level", "3.1",
     "-pix_fmt", "yuv420p", "-b:v", `${s.bitrateKbps}k`, "-maxrate", `${s.bitrateKbps}k`, "-bufsize", `${Math.round(s.bitrateKbps / 2)}k`,
     "-g", String(s.fps), "-keyint_min", String(s.fps), "-sc_threshold", "0", "-bsf:v", "dump_extra",
   ];

@@ -41,7 +41,7 @@ export function simCameraPipeline(s: CameraSettings, pillarId: string, scene: Si
   if (s.rotation === 180) filters.push("hflip,vflip");
   const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-re", "-f", "lavfi", "-i", src];
   if (filters.length) args.push("-vf", filters.join(","));
-  args.push("-threads", "1", ...x264Args(s), ...rtpOut());
+  args.push("-threads", "1", ...x264Args(s, "medium"), ...rtpOut());
   return [["ffmpeg", args]];
 }
 
