@@ -1,12 +1,11 @@
 import { resolve } from "node:path";
 import type { PillarApp } from "../app/pillar-app.js";
 import { PROJECT_ROOT } from "../cli/version.js";
-import { loadConfigFile } from "../config/load-config.js";
 import { moduleLogger } from "../log/logger.js";
 import { PillarTopics } from "../uplink/topics.js";
 import { importBootDirConfig } from "./boot-dir-config.js";
 import { CONFIG_APPLY_COMMAND, registerConfigApplyCommand } from "./config-apply-command.js";
-import { ConfigApplier, recoverConfigDir } from "./config-applier.js";
+import { ConfigApplier } from "./config-applier.js";
 import { keyIdOf, readPublicKey, sha256Hex } from "./config-signature.js";
 import type { SelfTest } from "./config-self-test.js";
 import { resolveFleetPublicKey } from "./fleet-keys.js";
@@ -108,8 +107,7 @@ export function attachProvisioning(app: PillarApp, o: ProvisioningOptions): Prov
 }
 
 /**
- * `pillar run` hook (src/cli/commands/run-extensions.ts): repair the config folder after a crash
- * (reloading the config if an unconfirmed one was rolled back), then attach provisioning with
+ * `pillar run` hook (src/cli/commands/run-extensions.ts): attach provisioning with
  * `--provision-port` or `provisioning.port`. Skipped when the pillar runs the shipped example
  * config, which a flash must not overwrite.
  */
@@ -119,8 +117,7 @@ export async function provisionRun(app: PillarApp, ctx: { configPath: string; pr
     log.info("provisioning off: the pillar runs the shipped example config (pass --config FILE to flash it)");
     return undefined;
   }
-  const recovered = await recoverConfigDir(ctx.configPath, log);
-  if (recovered.rolledBack) app.live.set(await loadConfigFile(ctx.configPath));
+  // The config folder was repaired (recoverConfigDir) before the config was read: see run.ts.
   // A config left on the boot partition by `pillar flash --dir`: checked and applied once,
   // before the services start (so applying is just using it).
   const bootDir = process.env.PILLAR_BOOT_DIR ?? DEFAULT_BOOT_DIR;

@@ -104,7 +104,13 @@ export class ProvisioningListener {
       this.scheduleReopen();
       return;
     }
-    const reply = (f: PillarFrame) => link.send(f).catch((err: Error) => this.log.warn({ err: err.message }, "could not answer"));
+    // A reply that cannot be written means the cable is gone (the pty/USB end reports EIO before,
+    // or instead of, a close): treat it as the link closing, at once.
+    const reply = (f: PillarFrame) =>
+      link.send(f).catch(async (err: Error) => {
+        this.log.warn({ err: err.message }, "could not answer");
+        await this.onLinkEvent(link, { kind: "closed", reason: `write failed: ${err.message}` });
+      });
     if (e.kind === "bad") {
       this.log.debug({ reason: e.reason }, "bad frame");
       await reply({ t: "NAK", reason: e.reason });

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { PillarConfig } from "../../../config/schema.js";
 import { createPillarIo } from "../../app/create-io.js";
 import { PillarApp } from "../../app/pillar-app.js";
@@ -32,6 +32,12 @@ export type RunFlags = ReturnType<typeof parseCliArgs<typeof options>>["values"]
 /** Load the config file and lay the command-line flags over it, then validate the result. */
 export async function resolveRunConfig(v: RunFlags, brokerUrl?: string): Promise<{ config: PillarConfig; path: string }> {
   const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
+  // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
+  // below is then always a whole, confirmed config, and the flags apply on top of it.
+  if (resolve(path) !== resolve(SIM_CONFIG)) {
+    const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
+    await recoverConfigDir(path, moduleLogger("config-applier"));
+  }
   const doc = parseJsonText(await readFile(path, "utf8"), path) as Record<string, any>;
   if (v.sim) doc.hal = { ...doc.hal, driver: "sim" };
   if (brokerUrl ?? v.broker) doc.broker = { ...doc.broker, url: brokerUrl ?? v.broker };
