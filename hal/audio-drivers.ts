@@ -78,6 +78,10 @@ export abstract class FfmpegSpeaker implements Speaker {
   protected abstract outputArgs(): string[];
   /** Called with the new process, e.g. to read its stdout. */
   protected attach(_child: ChildProcess): void {}
+  /** Filters after the volume, e.g. a level meter. */
+  protected extraFilters(): string[] {
+    return [];
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
@@ -88,7 +92,7 @@ export abstract class FfmpegSpeaker implements Speaker {
   private spawn(): void {
     const args = [
       ...QUIET, "-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "4096", "-analyzeduration", "0",
-      "-f", "ogg", "-i", "pipe:0", "-af", `volume=${volumeFactor(this.volume)}`, ...this.outputArgs(),
+      "-f", "ogg", "-i", "pipe:0", "-af", [`volume=${volumeFactor(this.volume)}`, ...this.extraFilters()].join(","), ...this.outputArgs(),
     ];
     const child = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;

@@ -12,17 +12,14 @@ export interface LevelWindow {
 const WINDOW_SAMPLES = 4800; // 100 ms at 48 kHz
 
 /**
- * Simulated speaker: really decodes what it is given (ffmpeg: Ogg Opus → volume filter →
- * 48 kHz mono s16le on stdout) and measures it, so a test can prove the officer was heard:
- * `levels` keeps the RMS dBFS of every 100 ms window, `loudestSince(t)` the maximum after a
+ * Simulated speaker: really decodes what it is given and measures it (ffmpeg: Ogg Opus → volume
+ * filter → an RMS meter; measuring in ffmpeg costs the pillar process nothing), so a test can
+ * prove the officer was heard: `levels` keeps the RMS dBFS of every 100 ms window, `loudestSince(t)` the maximum after a
  * time. `beeps` records the warning tones asked for.
  */
 export class SimSpeaker extends FfmpegSpeaker {
   readonly levels: LevelWindow[] = [];
   readonly beeps: { at: number; ms: number; hz: number }[] = [];
-  private sumSq = 0;
-  private count = 0;
-  private carry: Buffer | undefined;
   /** Decoded samples since construction. */
   samples = 0;
 
@@ -30,33 +27,40 @@ export class SimSpeaker extends FfmpegSpeaker {
     super("sim", o, o.log);
   }
 
+  /** ffmpeg measures: the RMS of every 100 ms (4,800 samples at 48 kHz), printed on stdout. */
+  protected override extraFilters(): string[] {
+    return [
+      "aresample=48000",
+      "aformat=channel_layouts=mono",
+      `asetnsamples=n=${WINDOW_SAMPLES}:p=0`,
+      "astats=metadata=1:reset=1",
+      "ametadata=mode=print:key=lavfi.astats.Overall.RMS_level:file=-:direct=1",
+    ];
+  }
+
   protected outputArgs(): string[] {
-    return ["-ac", "1", "-ar", "48000", "-f", "s16le", "pipe:1"];
+    return ["-f", "null", "-"];
   }
 
   protected override attach(child: ChildProcess): void {
-    this.carry = undefined;
-    child.stdout?.on("data", (d: Buffer) => this.measure(d));
+    let buf = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        this.onLine(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    });
   }
 
-  private measure(chunk: Buffer): void {
-    const joined = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const whole = joined.length & ~1;
-    this.carry = whole < joined.length ? Buffer.from(joined.subarray(whole)) : undefined;
-    // An aligned copy, read as 16-bit samples.
-    const pcm = new Int16Array(new Uint8Array(joined.subarray(0, whole)).buffer);
-    for (let i = 0; i < pcm.length; i++) {
-      const v = pcm[i]! / 32768;
-      this.sumSq += v * v;
-      if (++this.count === WINDOW_SAMPLES) {
-        const rms = Math.sqrt(this.sumSq / this.count);
-        this.levels.push({ at: Date.now(), rmsDbfs: rms > 0 ? 20 * Math.log10(rms) : -Infinity });
-        if (this.levels.length > 6000) this.levels.splice(0, 1000);
-        this.sumSq = 0;
-        this.count = 0;
-      }
-    }
-    this.samples += pcm.length;
+  private onLine(line: string): void {
+    const m = /^lavfi\.astats\.Overall\.RMS_level=(.+)$/.exec(line.trim());
+    if (!m) return;
+    const v = Number(m[1]);
+    this.levels.push({ at: Date.now(), rmsDbfs: Number.isFinite(v) ? v : -Infinity });
+    if (this.levels.length > 6000) this.levels.splice(0, 1000);
+    this.samples += WINDOW_SAMPLES;
   }
 
   /** The loudest 100 ms window that ended after `since` (ms), or -Infinity. */
