@@ -52,14 +52,18 @@ export const PickupMsg = Type.Object({ sessionId: Id, officer: Officer }, strict
 export const HangupMsg = Type.Object({ sessionId: Id, officer: Officer, reason: Type.Optional(Type.String({ maxLength: 200 })) }, strict);
 
 /** Messages from the pillar (the same schemas are used by tests and the console). */
+/** The fields every pillar → center session message starts with. */
+const SessionHeader = {
+  v: Type.Literal(1),
+  pillarId: Id,
+  sessionId: Id,
+  kind: SessionKind,
+  incidentId: Type.Union([Id, Type.Null()]),
+  center: Type.Union([Type.Literal("primary"), Type.Literal("secondary")]),
+};
 export const OfferMsg = Type.Object(
   {
-    v: Type.Literal(1),
-    pillarId: Id,
-    sessionId: Id,
-    kind: SessionKind,
-    incidentId: Type.Union([Id, Type.Null()]),
-    center: Type.Union([Type.Literal("primary"), Type.Literal("secondary")]),
+    ...SessionHeader,
     to: Type.Union([Officer, Type.Null()], { description: "the officer who asked, or null: any officer may take it" }),
     sdp: Sdp,
     limitS: Type.Integer(),
@@ -70,12 +74,7 @@ export const OfferMsg = Type.Object(
 export const PillarCandidateMsg = Type.Object({ sessionId: Id, candidate: Type.String(), mid: Type.String() }, strict);
 export const SessionMsg = Type.Object(
   {
-    v: Type.Literal(1),
-    pillarId: Id,
-    sessionId: Id,
-    kind: SessionKind,
-    incidentId: Type.Union([Id, Type.Null()]),
-    center: Type.Union([Type.Literal("primary"), Type.Literal("secondary")]),
+    ...SessionHeader,
     state: SessionState,
     officer: Type.Union([Officer, Type.Null()]),
     reason: Type.Optional(Type.String()),
