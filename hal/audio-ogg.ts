@@ -1,3 +1,5 @@
+import { rtpPayloadOffset } from "./rtp-header.js";
+
 /**
  * Wraps Opus RTP payloads into an Ogg Opus stream (RFC 7845), so a playback ffmpeg reads it on
  * its stdin: no UDP port is opened for the speaker (nothing on the network can inject sound).
@@ -20,12 +22,8 @@ function oggCrc(buf: Buffer): number {
 
 /** The payload of an RTP packet (after CSRCs and the header extension, before padding). */
 export function rtpPayload(p: Buffer): Buffer | undefined {
-  if (p.length < 12 || p[0]! >> 6 !== 2) return undefined;
-  let off = 12 + (p[0]! & 0x0f) * 4;
-  if (p[0]! & 0x10) {
-    if (p.length < off + 4) return undefined;
-    off += 4 + p.readUInt16BE(off + 2) * 4;
-  }
+  const off = rtpPayloadOffset(p);
+  if (off === undefined) return undefined;
   let end = p.length;
   if (p[0]! & 0x20) end -= p[p.length - 1]!;
   return end > off ? p.subarray(off, end) : undefined;

@@ -1,3 +1,5 @@
+import { rtpPayloadOffset } from "../../hal/rtp-header.js";
+
 /**
  * Just enough RTP (RFC 3550) and H.264 RTP (RFC 6184) to forward an encoder's packets into a
  * WebRTC track without decoding anything: header fields, NAL unit types, and a rewriter that
@@ -15,13 +17,8 @@ export interface RtpHeader {
 }
 
 export function parseRtp(p: Buffer): RtpHeader | undefined {
-  if (p.length < 12 || p[0]! >> 6 !== 2) return undefined;
-  let off = 12 + (p[0]! & 0x0f) * 4;
-  if (p[0]! & 0x10) {
-    if (p.length < off + 4) return undefined;
-    off += 4 + p.readUInt16BE(off + 2) * 4;
-  }
-  if (off > p.length) return undefined;
+  const off = rtpPayloadOffset(p);
+  if (off === undefined) return undefined;
   return { payloadType: p[1]! & 0x7f, marker: (p[1]! & 0x80) !== 0, seq: p.readUInt16BE(2), timestamp: p.readUInt32BE(4), ssrc: p.readUInt32BE(8), payloadOffset: off };
 }
 
