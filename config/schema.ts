@@ -8,7 +8,11 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const CONFIG_VERSION = 1;
 
-const Pin = Type.Integer({ minimum: 0, maximum: 255, description: "GPIO line offset (gpio), Arduino pin (firmata) or any number (sim)" });
+const Pin = Type.Integer({
+  minimum: 0,
+  maximum: 255,
+  description: "GPIO line offset (gpio), Arduino pin (firmata) or any number (sim)",
+});
 
 const InputLine = Type.Object(
   {
@@ -30,7 +34,10 @@ const LedMode = Type.Union(
   [
     Type.Literal("on"),
     Type.Literal("off"),
-    Type.Object({ blinkMs: Type.Integer({ minimum: 50, maximum: 10_000, description: "half period" }) }, { additionalProperties: false }),
+    Type.Object(
+      { blinkMs: Type.Integer({ minimum: 50, maximum: 10_000, description: "half period" }) },
+      { additionalProperties: false },
+    ),
   ],
   { description: '"on", "off" or { "blinkMs": N }' },
 );
@@ -47,10 +54,15 @@ const Duration = (def: number, min: number, max: number, description: string) =>
 export const PillarConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
-    version: Type.Literal(CONFIG_VERSION, { description: "config format version; older files are migrated (a backup is kept)" }),
+    version: Type.Literal(CONFIG_VERSION, {
+      description: "config format version; older files are migrated (a backup is kept)",
+    }),
     pillar: Type.Object(
       {
-        id: Type.String({ pattern: "^[a-z0-9][a-z0-9-]{1,62}$", description: "unique pillar id, used in every MQTT topic" }),
+        id: Type.String({
+          pattern: "^[a-z0-9][a-z0-9-]{1,62}$",
+          description: "unique pillar id, used in every MQTT topic",
+        }),
         name: Type.Optional(Type.String({ maxLength: 120 })),
         mode: Type.Union([Type.Literal("production"), Type.Literal("development")], {
           default: "development",
@@ -70,7 +82,10 @@ export const PillarConfigSchema = Type.Object(
     ),
     broker: Type.Object(
       {
-        url: Type.String({ pattern: "^(mqtts?|wss?)://", description: "mqtt://, mqtts://, ws:// or wss:// URL of the center's broker" }),
+        url: Type.String({
+          pattern: "^(mqtts?|wss?)://",
+          description: "mqtt://, mqtts://, ws:// or wss:// URL of the center's broker",
+        }),
         clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "default: pillar-{id}" })),
         username: Type.Optional(Type.String({ minLength: 1 })),
         password: Type.Optional(Type.String({ description: "secret: never logged" })),
@@ -88,7 +103,10 @@ export const PillarConfigSchema = Type.Object(
         gpio: Type.Optional(
           Type.Object(
             {
-              chipLabel: Type.String({ default: "pinctrl-rp1", description: "gpiochip label: pinctrl-rp1 (Pi 5), pinctrl-bcm2711 (Pi 4, CM4)" }),
+              chipLabel: Type.String({
+                default: "pinctrl-rp1",
+                description: "gpiochip label: pinctrl-rp1 (Pi 5), pinctrl-bcm2711 (Pi 4, CM4)",
+              }),
             },
             { additionalProperties: false },
           ),
@@ -124,81 +142,175 @@ export const PillarConfigSchema = Type.Object(
     ),
     incident: Type.Object(
       {
-        closeAfterAckS: Duration(600, 10, 86_400, "an acknowledged incident closes by itself after this (the center may close it earlier)"),
+        closeAfterAckS: Duration(
+          600,
+          10,
+          86_400,
+          "an acknowledged incident closes by itself after this (the center may close it earlier)",
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     leds: Type.Object(
       {
         idle: LedPattern({ ready: "on", alarm: "off", answered: "off", strobe: "off" }, "no incident, no fault"),
-        alarm: LedPattern({ ready: "off", alarm: { blinkMs: 250 }, answered: "off", strobe: "on" }, "press sent, waiting for the center"),
-        acknowledged: LedPattern({ ready: "off", alarm: "off", answered: "on", strobe: "on" }, "the center has acknowledged"),
-        fault: LedPattern({ ready: { blinkMs: 1000 }, alarm: "off", answered: "off", strobe: "off" }, "idle with an active fault"),
+        alarm: LedPattern(
+          { ready: "off", alarm: { blinkMs: 250 }, answered: "off", strobe: "on" },
+          "press sent, waiting for the center",
+        ),
+        acknowledged: LedPattern(
+          { ready: "off", alarm: "off", answered: "on", strobe: "on" },
+          "the center has acknowledged",
+        ),
+        fault: LedPattern(
+          { ready: { blinkMs: 1000 }, alarm: "off", answered: "off", strobe: "off" },
+          "idle with an active fault",
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
-    dataDir: Type.String({ default: "/var/lib/alarm-pillar", minLength: 1, description: "journal and state live here" }),
+    dataDir: Type.String({
+      default: "/var/lib/alarm-pillar",
+      minLength: 1,
+      description: "journal and state live here",
+    }),
     heartbeat: Type.Object(
       { intervalS: Duration(30, 1, 3600, "health message period") },
       { additionalProperties: false, default: {} },
     ),
     outbox: Type.Object(
       {
-        maxBytes: Type.Integer({ default: 64 * 1024 * 1024, minimum: 65_536, description: "journal size bound: above 80% telemetry is dropped and an alarm raised; alarms are never dropped" }),
-        compactBytes: Type.Integer({ default: 1024 * 1024, minimum: 4096, description: "compact the journal once it is larger than this and mostly acknowledged" }),
+        maxBytes: Type.Integer({
+          default: 64 * 1024 * 1024,
+          minimum: 65_536,
+          description:
+            "journal size bound: above 80% telemetry is dropped and an alarm raised; alarms are never dropped",
+        }),
+        compactBytes: Type.Integer({
+          default: 1024 * 1024,
+          minimum: 4096,
+          description: "compact the journal once it is larger than this and mostly acknowledged",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     control: Type.Object(
-      { port: Type.Integer({ default: 8787, minimum: 0, maximum: 65535, description: "127.0.0.1 port of the simulation control endpoint (0: any free port)" }) },
+      {
+        port: Type.Integer({
+          default: 8787,
+          minimum: 0,
+          maximum: 65535,
+          description: "127.0.0.1 port of the simulation control endpoint (0: any free port)",
+        }),
+      },
       { additionalProperties: false, default: {} },
     ),
     provisioning: Type.Optional(
       Type.Object(
         {
-          port: Type.Optional(Type.String({ minLength: 1, description: "serial port the provisioning listener answers on (console/USB gadget), e.g. /dev/ttyGS0" })),
+          port: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: "serial port the provisioning listener answers on (console/USB gadget), e.g. /dev/ttyGS0",
+            }),
+          ),
           baudRate: Type.Integer({ default: 115200, enum: [9600, 19200, 38400, 57600, 115200, 230400] }),
-          publicKey: Type.Optional(Type.String({ minLength: 1, description: "fleet public key (PEM) that signs configs; default /etc/alarm-pillar/fleet.pub, then config/keys/fleet.pub" })),
+          publicKey: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                "fleet public key (PEM) that signs configs; default /etc/alarm-pillar/fleet.pub, then config/keys/fleet.pub",
+            }),
+          ),
         },
         { additionalProperties: false, description: "`pillar flash` over a serial cable; see docs/provisioning.md" },
       ),
     ),
     call: Type.Object(
       {
-        enabled: Type.Boolean({ default: true, description: "offer live video and two-way audio to the center (docs/call.md)" }),
+        enabled: Type.Boolean({
+          default: true,
+          description: "offer live video and two-way audio to the center (docs/call.md)",
+        }),
         callLimitS: Duration(600, 30, 7200, "a call (or look-in) ends by itself after this"),
         warningBeforeEndS: Duration(30, 5, 300, "a warning tone and a `warning` state this long before the limit"),
-        answerTimeoutS: Duration(30, 5, 600, "an alarm call nobody picked up is re-offered to the secondary center after this"),
-        secondaryCenterTopic: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[^#+]+$", description: "MQTT topic prefix of the secondary center; its offers go to {topic}/offer" })),
-        iceServers: Type.Array(Type.String({ pattern: "^(stun|turns?):" }), { default: [], description: "STUN/TURN URLs, e.g. stun:stun.example.org:3478 or turn:user:pass@host:3478" }),
-        bindAddress: Type.Optional(Type.String({ minLength: 1, description: "gather ICE candidates on this local address only (default: every interface)" })),
+        answerTimeoutS: Duration(
+          30,
+          5,
+          600,
+          "an alarm call nobody picked up is re-offered to the secondary center after this",
+        ),
+        secondaryCenterTopic: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 200,
+            pattern: "^[^#+]+$",
+            description: "MQTT topic prefix of the secondary center; its offers go to {topic}/offer",
+          }),
+        ),
+        iceServers: Type.Array(Type.String({ pattern: "^(stun|turns?):" }), {
+          default: [],
+          description: "STUN/TURN URLs, e.g. stun:stun.example.org:3478 or turn:user:pass@host:3478",
+        }),
+        bindAddress: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "gather ICE candidates on this local address only (default: every interface)",
+          }),
+        ),
         volumes: Type.Object(
           {
-            speaker: Type.Integer({ default: 80, minimum: 0, maximum: 100, description: "speaker volume in percent (changeable by the call.volume command)" }),
+            speaker: Type.Integer({
+              default: 80,
+              minimum: 0,
+              maximum: 100,
+              description: "speaker volume in percent (changeable by the call.volume command)",
+            }),
             micGainDb: Type.Integer({ default: 0, minimum: -20, maximum: 30, description: "microphone gain in dB" }),
           },
           { additionalProperties: false, default: {} },
         ),
         camera: Type.Object(
           {
-            driver: Type.Union([Type.Literal("auto"), Type.Literal("sim"), Type.Literal("rpicam"), Type.Literal("v4l2")], { default: "auto", description: "auto: sim with the sim HAL, else rpicam" }),
-            mode: Type.Union([Type.Literal("onDemand"), Type.Literal("always")], { default: "onDemand", description: "onDemand: the encoder runs only during a call; always: it runs all the time (instant first frame from the cached GOP)" }),
+            driver: Type.Union(
+              [Type.Literal("auto"), Type.Literal("sim"), Type.Literal("rpicam"), Type.Literal("v4l2")],
+              { default: "auto", description: "auto: sim with the sim HAL, else rpicam" },
+            ),
+            mode: Type.Union([Type.Literal("onDemand"), Type.Literal("always")], {
+              default: "onDemand",
+              description:
+                "onDemand: the encoder runs only during a call; always: it runs all the time (instant first frame from the cached GOP)",
+            }),
             width: Type.Integer({ default: 1280, minimum: 160, maximum: 1920 }),
             height: Type.Integer({ default: 720, minimum: 120, maximum: 1080 }),
             fps: Type.Integer({ default: 30, minimum: 5, maximum: 60 }),
             bitrateKbps: Type.Integer({ default: 1500, minimum: 100, maximum: 8000 }),
             rotation: Type.Union([Type.Literal(0), Type.Literal(180)], { default: 0 }),
             device: Type.String({ default: "/dev/video0", description: "v4l2: the camera device" }),
-            v4l2Mode: Type.Union([Type.Literal("m2m"), Type.Literal("copy")], { default: "m2m", description: "v4l2: m2m encodes raw frames on the SoC; copy passes a USB camera's own H.264" }),
+            v4l2Mode: Type.Union([Type.Literal("m2m"), Type.Literal("copy")], {
+              default: "m2m",
+              description: "v4l2: m2m encodes raw frames on the SoC; copy passes a USB camera's own H.264",
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
         audio: Type.Object(
           {
-            driver: Type.Union([Type.Literal("auto"), Type.Literal("sim"), Type.Literal("alsa")], { default: "auto", description: "auto: sim with the sim HAL, else alsa" }),
-            captureDevice: Type.String({ default: "default", description: "ALSA capture device (e.g. the echo-cancel source, docs/call.md)" }),
+            driver: Type.Union([Type.Literal("auto"), Type.Literal("sim"), Type.Literal("alsa")], {
+              default: "auto",
+              description: "auto: sim with the sim HAL, else alsa",
+            }),
+            captureDevice: Type.String({
+              default: "default",
+              description: "ALSA capture device (e.g. the echo-cancel source, docs/call.md)",
+            }),
             playbackDevice: Type.String({ default: "default", description: "ALSA playback device" }),
-            bitrateKbps: Type.Integer({ default: 24, minimum: 8, maximum: 128, description: "Opus bitrate of the microphone" }),
+            bitrateKbps: Type.Integer({
+              default: 24,
+              minimum: 8,
+              maximum: 128,
+              description: "Opus bitrate of the microphone",
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -206,7 +318,18 @@ export const PillarConfigSchema = Type.Object(
       { additionalProperties: false, default: {}, description: "live video and two-way audio with the center" },
     ),
     log: Type.Object(
-      { level: Type.Union([Type.Literal("trace"), Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }) },
+      {
+        level: Type.Union(
+          [
+            Type.Literal("trace"),
+            Type.Literal("debug"),
+            Type.Literal("info"),
+            Type.Literal("warn"),
+            Type.Literal("error"),
+          ],
+          { default: "info" },
+        ),
+      },
       { additionalProperties: false, default: {} },
     ),
   },
@@ -221,5 +344,8 @@ export type PillarConfig = Static<typeof PillarConfigSchema>;
 
 /** The schema as a plain JSON document (draft 2020-12). */
 export function configJsonSchema(): Record<string, unknown> {
-  return { $schema: "https://json-schema.org/draft/2020-12/schema", ...(JSON.parse(JSON.stringify(PillarConfigSchema)) as TSchema) };
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    ...(JSON.parse(JSON.stringify(PillarConfigSchema)) as TSchema),
+  };
 }

@@ -1,6 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
-import { MIC_RTP_PAYLOAD_TYPE, RTP_PACKET_SIZE_AUDIO, SPEAKER_RTP_PAYLOAD_TYPE, volumeFactor, type Microphone, type Speaker } from "./audio.js";
+import {
+  MIC_RTP_PAYLOAD_TYPE,
+  RTP_PACKET_SIZE_AUDIO,
+  SPEAKER_RTP_PAYLOAD_TYPE,
+  volumeFactor,
+  type Microphone,
+  type Speaker,
+} from "./audio.js";
 import { OggOpusWriter } from "./audio-ogg.js";
 import { RtpProcessSource, SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
 import { Listeners } from "./listeners.js";
@@ -10,9 +17,25 @@ const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
 /** Opus encode + RTP out, shared by every microphone command line. */
 export function opusRtpOut(bitrateKbps: number, gainDb: number): string[] {
   return [
-    "-af", `volume=${gainDb}dB`, "-ac", "1", "-ar", "48000",
-    "-c:a", "libopus", "-application", "voip", "-b:a", `${bitrateKbps}k`, "-frame_duration", "20",
-    "-f", "rtp", "-payload_type", String(MIC_RTP_PAYLOAD_TYPE), `rtp://127.0.0.1:{port}?pkt_size=${RTP_PACKET_SIZE_AUDIO}&localaddr=127.0.0.1`,
+    "-af",
+    `volume=${gainDb}dB`,
+    "-ac",
+    "1",
+    "-ar",
+    "48000",
+    "-c:a",
+    "libopus",
+    "-application",
+    "voip",
+    "-b:a",
+    `${bitrateKbps}k`,
+    "-frame_duration",
+    "20",
+    "-f",
+    "rtp",
+    "-payload_type",
+    String(MIC_RTP_PAYLOAD_TYPE),
+    `rtp://127.0.0.1:{port}?pkt_size=${RTP_PACKET_SIZE_AUDIO}&localaddr=127.0.0.1`,
   ];
 }
 
@@ -42,7 +65,25 @@ export class ProcessMicrophone extends RtpProcessSource implements Microphone {
 
 /** ALSA capture: `ffmpeg -f alsa -i DEVICE` → Opus RTP. */
 export function alsaMicPipeline(device: string, bitrateKbps: number, gainDb: number): CommandLine[] {
-  return [["ffmpeg", [...QUIET, "-fflags", "nobuffer", "-f", "alsa", "-ac", "1", "-ar", "48000", "-i", device, ...opusRtpOut(bitrateKbps, gainDb)]]];
+  return [
+    [
+      "ffmpeg",
+      [
+        ...QUIET,
+        "-fflags",
+        "nobuffer",
+        "-f",
+        "alsa",
+        "-ac",
+        "1",
+        "-ar",
+        "48000",
+        "-i",
+        device,
+        ...opusRtpOut(bitrateKbps, gainDb),
+      ],
+    ],
+  ];
 }
 
 export class AlsaMicrophone extends ProcessMicrophone {
@@ -91,8 +132,22 @@ export abstract class FfmpegSpeaker implements Speaker {
 
   private spawn(): void {
     const args = [
-      ...QUIET, "-fflags", "nobuffer", "-flags", "low_delay", "-probesize", "4096", "-analyzeduration", "0",
-      "-f", "ogg", "-i", "pipe:0", "-af", [`volume=${volumeFactor(this.volume)}`, ...this.extraFilters()].join(","), ...this.outputArgs(),
+      ...QUIET,
+      "-fflags",
+      "nobuffer",
+      "-flags",
+      "low_delay",
+      "-probesize",
+      "4096",
+      "-analyzeduration",
+      "0",
+      "-f",
+      "ogg",
+      "-i",
+      "pipe:0",
+      "-af",
+      [`volume=${volumeFactor(this.volume)}`, ...this.extraFilters()].join(","),
+      ...this.outputArgs(),
     ];
     const child = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
@@ -171,7 +226,22 @@ export class AlsaSpeaker extends FfmpegSpeaker {
   }
 
   beep(ms: number, hz = 880): void {
-    const b = spawnTied("ffmpeg", [...QUIET, "-f", "lavfi", "-i", `sine=frequency=${hz}:duration=${ms / 1000}`, "-af", `volume=${volumeFactor(this.volume)}`, "-f", "alsa", this.o.device], { stdio: "ignore" });
+    const b = spawnTied(
+      "ffmpeg",
+      [
+        ...QUIET,
+        "-f",
+        "lavfi",
+        "-i",
+        `sine=frequency=${hz}:duration=${ms / 1000}`,
+        "-af",
+        `volume=${volumeFactor(this.volume)}`,
+        "-f",
+        "alsa",
+        this.o.device,
+      ],
+      { stdio: "ignore" },
+    );
     this.beeps.add(b);
     b.on("exit", () => this.beeps.delete(b));
     b.on("error", () => this.beeps.delete(b));

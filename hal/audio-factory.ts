@@ -15,7 +15,10 @@ export function createAudio(config: PillarConfig, log?: Logger): { mic: Micropho
   const a = config.call.audio;
   const v = config.call.volumes;
   if (audioDriverOf(config) === "sim") {
-    return { mic: new SimMicrophone({ bitrateKbps: a.bitrateKbps, gainDb: v.micGainDb, log }), speaker: new SimSpeaker({ volume: v.speaker, log }) };
+    return {
+      mic: new SimMicrophone({ bitrateKbps: a.bitrateKbps, gainDb: v.micGainDb, log }),
+      speaker: new SimSpeaker({ volume: v.speaker, log }),
+    };
   }
   return {
     mic: new AlsaMicrophone({ device: a.captureDevice, bitrateKbps: a.bitrateKbps, gainDb: v.micGainDb, log }),

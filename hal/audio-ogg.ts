@@ -52,7 +52,7 @@ export class OggOpusWriter {
     h.writeUInt32LE(this.serial, 14);
     h.writeUInt32LE(this.seq++, 18);
     h[26] = lacing.length;
-    lacing.forEach((v, i) => (h[27 + i] = v));
+    for (const [i, v] of lacing.entries()) h[27 + i] = v;
     const page = Buffer.concat([h, data]);
     page.writeUInt32LE(oggCrc(page), 22);
     return page;

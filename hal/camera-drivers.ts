@@ -4,7 +4,14 @@ import { RtpProcessSource, SupervisedRtpProcess, type CommandLine } from "./came
 
 /** The RTP output part of every ffmpeg camera command line. */
 export function rtpOut(): string[] {
-  return ["-an", "-f", "rtp", "-payload_type", String(CAMERA_RTP_PAYLOAD_TYPE), `rtp://127.0.0.1:{port}?pkt_size=${RTP_PACKET_SIZE}&localaddr=127.0.0.1`];
+  return [
+    "-an",
+    "-f",
+    "rtp",
+    "-payload_type",
+    String(CAMERA_RTP_PAYLOAD_TYPE),
+    `rtp://127.0.0.1:{port}?pkt_size=${RTP_PACKET_SIZE}&localaddr=127.0.0.1`,
+  ];
 }
 
 const FFMPEG_QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
@@ -45,15 +52,56 @@ export class ProcessCamera extends RtpProcessSource implements Camera {
  */
 export function rpicamPipeline(s: CameraSettings, o: { cameraIndex?: number } = {}): CommandLine[] {
   const vid: string[] = [
-    "-t", "0", "--nopreview", "--camera", String(o.cameraIndex ?? 0),
-    "--width", String(s.width), "--height", String(s.height), "--framerate", String(s.fps),
-    "--codec", "h264", "--profile", "baseline", "--level", "4.1", "--inline", "--intra", String(s.fps),
-    "--bitrate", String(s.bitrateKbps * 1000), "--denoise", "cdn_off", "--flush",
+    "-t",
+    "0",
+    "--nopreview",
+    "--camera",
+    String(o.cameraIndex ?? 0),
+    "--width",
+    String(s.width),
+    "--height",
+    String(s.height),
+    "--framerate",
+    String(s.fps),
+    "--codec",
+    "h264",
+    "--profile",
+    "baseline",
+    "--level",
+    "4.1",
+    "--inline",
+    "--intra",
+    String(s.fps),
+    "--bitrate",
+    String(s.bitrateKbps * 1000),
+    "--denoise",
+    "cdn_off",
+    "--flush",
   ];
   if (s.rotation === 180) vid.push("--rotation", "180");
   vid.push("-o", "-");
-  const pack = [...FFMPEG_QUIET, "-fflags", "nobuffer", "-probesize", "32", "-analyzeduration", "0", "-f", "h264", "-framerate", String(s.fps), "-i", "pipe:0", "-c:v", "copy", ...rtpOut()];
-  return [["rpicam-vid", vid], ["ffmpeg", pack]];
+  const pack = [
+    ...FFMPEG_QUIET,
+    "-fflags",
+    "nobuffer",
+    "-probesize",
+    "32",
+    "-analyzeduration",
+    "0",
+    "-f",
+    "h264",
+    "-framerate",
+    String(s.fps),
+    "-i",
+    "pipe:0",
+    "-c:v",
+    "copy",
+    ...rtpOut(),
+  ];
+  return [
+    ["rpicam-vid", vid],
+    ["ffmpeg", pack],
+  ];
 }
 
 export interface V4l2Options {
@@ -78,10 +126,25 @@ export function v4l2Pipeline(s: CameraSettings, o: V4l2Options): CommandLine[] {
   }
   const vf = s.rotation === 180 ? ["-vf", "hflip,vflip"] : [];
   const enc = [
-    "-c:v", "h264_v4l2m2m", "-pix_fmt", "yuv420p", "-b:v", `${s.bitrateKbps}k`, "-g", String(s.fps),
-    "-profile:v", "baseline", "-num_capture_buffers", "16",
+    "-c:v",
+    "h264_v4l2m2m",
+    "-pix_fmt",
+    "yuv420p",
+    "-b:v",
+    `${s.bitrateKbps}k`,
+    "-g",
+    String(s.fps),
+    "-profile:v",
+    "baseline",
+    "-num_capture_buffers",
+    "16",
   ];
-  return [["ffmpeg", [...FFMPEG_QUIET, ...input, "-input_format", o.inputFormat ?? "yuyv422", "-i", o.device, ...vf, ...enc, ...tail]]];
+  return [
+    [
+      "ffmpeg",
+      [...FFMPEG_QUIET, ...input, "-input_format", o.inputFormat ?? "yuyv422", "-i", o.device, ...vf, ...enc, ...tail],
+    ],
+  ];
 }
 
 /**
@@ -91,9 +154,32 @@ export function v4l2Pipeline(s: CameraSettings, o: V4l2Options): CommandLine[] {
  */
 export function x264Args(s: CameraSettings, preset = "ultrafast"): string[] {
   return [
-    "-c:v", "libx264", "-preset", preset, "-tune", "zerolatency", "-profile:v", "baseline", "-level", "3.1",
-    "-pix_fmt", "yuv420p", "-b:v", `${s.bitrateKbps}k`, "-maxrate", `${s.bitrateKbps}k`, "-bufsize", `${Math.round(s.bitrateKbps / 2)}k`,
-    "-g", String(s.fps), "-keyint_min", String(s.fps), "-sc_threshold", "0", "-bsf:v", "dump_extra",
+    "-c:v",
+    "libx264",
+    "-preset",
+    preset,
+    "-tune",
+    "zerolatency",
+    "-profile:v",
+    "baseline",
+    "-level",
+    "3.1",
+    "-pix_fmt",
+    "yuv420p",
+    "-b:v",
+    `${s.bitrateKbps}k`,
+    "-maxrate",
+    `${s.bitrateKbps}k`,
+    "-bufsize",
+    `${Math.round(s.bitrateKbps / 2)}k`,
+    "-g",
+    String(s.fps),
+    "-keyint_min",
+    String(s.fps),
+    "-sc_threshold",
+    "0",
+    "-bsf:v",
+    "dump_extra",
   ];
 }
 

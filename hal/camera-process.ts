@@ -125,7 +125,9 @@ export class SupervisedRtpProcess {
     this.children = [];
     for (const c of dead) if (c !== child && c.exitCode === null) c.kill("SIGKILL");
     if (!this.running) return;
-    const err = new Error(`${this.o.name}: ${why}${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").pop()}` : ""}`);
+    const err = new Error(
+      `${this.o.name}: ${why}${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").pop()}` : ""}`,
+    );
     this.o.log?.error({ err: err.message, retryInMs: this.backoffMs }, `${this.o.name}: process died`);
     if (!this.faulted) {
       this.faulted = true;

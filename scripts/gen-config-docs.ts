@@ -7,6 +7,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { configJsonSchema } from "../config/schema.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: walks an arbitrary JSON Schema document
 type Node = Record<string, any>;
 
 function typeOf(s: Node): string {
@@ -32,7 +33,8 @@ export function configReferenceRows(schema: Node, prefix = "", requiredHere: str
     if (name === "$schema") continue;
     const path = prefix ? `${prefix}.${name}` : name;
     const req = requiredHere.includes(name) && prop.default === undefined ? "yes" : "";
-    const def = prop.default !== undefined && typeof prop.default !== "object" ? `\`${JSON.stringify(prop.default)}\`` : "";
+    const def =
+      prop.default !== undefined && typeof prop.default !== "object" ? `\`${JSON.stringify(prop.default)}\`` : "";
     const desc = [prop.description ?? "", range(prop)].filter(Boolean).join("; ");
     rows.push(`| \`${path}\` | ${typeOf(prop)} | ${req} | ${def} | ${desc} |`);
     if (prop.type === "object" && prop.properties) rows.push(...configReferenceRows(prop, path, prop.required ?? []));
@@ -56,7 +58,7 @@ export function configReferenceMarkdown(): string {
 }
 
 export function schemaJsonText(): string {
-  return JSON.stringify(configJsonSchema(), null, 2) + "\n";
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -21,18 +21,108 @@ interface District {
 }
 
 const DISTRICTS: District[] = [
-  { name: "Yunusabad", code: "yun", lat: 41.3645, lon: 69.2867, streets: ["Amir Temur Avenue", "Bogishamol Street", "Shahriston Street", "Osiyo Street", "Yunusobod Street"], landmarks: ["Minor Mosque", "Yunusobod metro", "Tashkent TV Tower"] },
-  { name: "Mirzo Ulugbek", code: "mul", lat: 41.3383, lon: 69.3346, streets: ["Mustaqillik Avenue", "Buyuk Ipak Yo'li Street", "Ziyolilar Street", "Durmon Yo'li Street", "Parkent Street"], landmarks: ["Buyuk Ipak Yo'li metro", "National University", "Ulugbek metro"] },
-  { name: "Yashnobod", code: "yas", lat: 41.2968, lon: 69.3392, streets: ["Maxtumquli Street", "Aviasozlar Street", "Taraqqiyot Street", "Fargona Yo'li Street"], landmarks: ["Aviasozlar metro", "Tuzel market"] },
-  { name: "Mirabad", code: "mir", lat: 41.2957, lon: 69.2748, streets: ["Afrosiyob Street", "Taras Shevchenko Street", "Mirobod Street", "Nukus Street", "Amir Temur Avenue"], landmarks: ["Mirabad market", "Oybek metro", "Tashkent railway station"] },
-  { name: "Yakkasaray", code: "yak", lat: 41.2876, lon: 69.2511, streets: ["Shota Rustaveli Street", "Bobur Street", "Qushbegi Street", "Abdulla Qodiriy Street"], landmarks: ["Babur Park", "Kosmonavtlar metro"] },
-  { name: "Shaykhontohur", code: "shk", lat: 41.3222, lon: 69.2353, streets: ["Navoi Street", "Labzak Street", "Qoratosh Street", "Beruniy Avenue", "Zarqaynar Street"], landmarks: ["Chorsu Bazaar", "Hast Imam square", "Alisher Navoi metro"] },
-  { name: "Chilanzar", code: "chi", lat: 41.2755, lon: 69.2038, streets: ["Bunyodkor Avenue", "Chilonzor Street", "Qatortol Street", "Muqimiy Street"], landmarks: ["Novza metro", "Chilonzor metro", "Bunyodkor stadium"] },
-  { name: "Uchtepa", code: "uch", lat: 41.2962, lon: 69.1706, streets: ["Lutfiy Street", "Farhod Street", "Gavhar Street", "Uchtepa Street"], landmarks: ["Farhod market", "Uchtepa bus terminal"] },
-  { name: "Olmazor", code: "olm", lat: 41.3468, lon: 69.2151, streets: ["Farobiy Street", "Qorasaroy Street", "Sagbon Street", "Shifokorlar Street"], landmarks: ["Beruniy metro", "Olmazor park"] },
-  { name: "Sergeli", code: "ser", lat: 41.2258, lon: 69.2243, streets: ["Yangi Sergeli Street", "Sergeli Street", "Quruvchilar Street", "Choshtepa Street"], landmarks: ["Sergeli market", "Choshtepa metro"] },
-  { name: "Bektemir", code: "bek", lat: 41.2095, lon: 69.3351, streets: ["Husayn Boyqaro Street", "Bektemir Street", "Suzuk Ota Street"], landmarks: ["Bektemir district office"] },
-  { name: "Yangihayot", code: "yan", lat: 41.1990, lon: 69.2045, streets: ["Yangihayot Street", "Bog'bon Street", "Sanoat Street"], landmarks: ["Yangihayot industrial zone"] },
+  {
+    name: "Yunusabad",
+    code: "yun",
+    lat: 41.3645,
+    lon: 69.2867,
+    streets: ["Amir Temur Avenue", "Bogishamol Street", "Shahriston Street", "Osiyo Street", "Yunusobod Street"],
+    landmarks: ["Minor Mosque", "Yunusobod metro", "Tashkent TV Tower"],
+  },
+  {
+    name: "Mirzo Ulugbek",
+    code: "mul",
+    lat: 41.3383,
+    lon: 69.3346,
+    streets: [
+      "Mustaqillik Avenue",
+      "Buyuk Ipak Yo'li Street",
+      "Ziyolilar Street",
+      "Durmon Yo'li Street",
+      "Parkent Street",
+    ],
+    landmarks: ["Buyuk Ipak Yo'li metro", "National University", "Ulugbek metro"],
+  },
+  {
+    name: "Yashnobod",
+    code: "yas",
+    lat: 41.2968,
+    lon: 69.3392,
+    streets: ["Maxtumquli Street", "Aviasozlar Street", "Taraqqiyot Street", "Fargona Yo'li Street"],
+    landmarks: ["Aviasozlar metro", "Tuzel market"],
+  },
+  {
+    name: "Mirabad",
+    code: "mir",
+    lat: 41.2957,
+    lon: 69.2748,
+    streets: ["Afrosiyob Street", "Taras Shevchenko Street", "Mirobod Street", "Nukus Street", "Amir Temur Avenue"],
+    landmarks: ["Mirabad market", "Oybek metro", "Tashkent railway station"],
+  },
+  {
+    name: "Yakkasaray",
+    code: "yak",
+    lat: 41.2876,
+    lon: 69.2511,
+    streets: ["Shota Rustaveli Street", "Bobur Street", "Qushbegi Street", "Abdulla Qodiriy Street"],
+    landmarks: ["Babur Park", "Kosmonavtlar metro"],
+  },
+  {
+    name: "Shaykhontohur",
+    code: "shk",
+    lat: 41.3222,
+    lon: 69.2353,
+    streets: ["Navoi Street", "Labzak Street", "Qoratosh Street", "Beruniy Avenue", "Zarqaynar Street"],
+    landmarks: ["Chorsu Bazaar", "Hast Imam square", "Alisher Navoi metro"],
+  },
+  {
+    name: "Chilanzar",
+    code: "chi",
+    lat: 41.2755,
+    lon: 69.2038,
+    streets: ["Bunyodkor Avenue", "Chilonzor Street", "Qatortol Street", "Muqimiy Street"],
+    landmarks: ["Novza metro", "Chilonzor metro", "Bunyodkor stadium"],
+  },
+  {
+    name: "Uchtepa",
+    code: "uch",
+    lat: 41.2962,
+    lon: 69.1706,
+    streets: ["Lutfiy Street", "Farhod Street", "Gavhar Street", "Uchtepa Street"],
+    landmarks: ["Farhod market", "Uchtepa bus terminal"],
+  },
+  {
+    name: "Olmazor",
+    code: "olm",
+    lat: 41.3468,
+    lon: 69.2151,
+    streets: ["Farobiy Street", "Qorasaroy Street", "Sagbon Street", "Shifokorlar Street"],
+    landmarks: ["Beruniy metro", "Olmazor park"],
+  },
+  {
+    name: "Sergeli",
+    code: "ser",
+    lat: 41.2258,
+    lon: 69.2243,
+    streets: ["Yangi Sergeli Street", "Sergeli Street", "Quruvchilar Street", "Choshtepa Street"],
+    landmarks: ["Sergeli market", "Choshtepa metro"],
+  },
+  {
+    name: "Bektemir",
+    code: "bek",
+    lat: 41.2095,
+    lon: 69.3351,
+    streets: ["Husayn Boyqaro Street", "Bektemir Street", "Suzuk Ota Street"],
+    landmarks: ["Bektemir district office"],
+  },
+  {
+    name: "Yangihayot",
+    code: "yan",
+    lat: 41.199,
+    lon: 69.2045,
+    streets: ["Yangihayot Street", "Bog'bon Street", "Sanoat Street"],
+    landmarks: ["Yangihayot industrial zone"],
+  },
 ];
 
 /** A small seeded PRNG (mulberry32), so the example inventory never changes by itself. */
@@ -47,7 +137,16 @@ function prng(seed: number): () => number {
   };
 }
 
-export const INVENTORY_HEADER = ["id", "name", "lat", "lon", "address", "district", "broker_client_id", "heartbeat.intervalS"];
+export const INVENTORY_HEADER = [
+  "id",
+  "name",
+  "lat",
+  "lon",
+  "address",
+  "district",
+  "broker_client_id",
+  "heartbeat.intervalS",
+];
 
 /** CSV text (header + `count` rows) of a made-up but realistic Tashkent fleet. */
 export function generateInventory(count: number, seed = 2024): string {
@@ -69,7 +168,7 @@ export function generateInventory(count: number, seed = 2024): string {
     const heartbeat = rnd() < 0.1 ? "15" : ""; // a few busy sites report more often; empty keeps the default
     lines.push(csvLine([id, name, lat, lon, address, `${d.name} district`, `pillar-${id}`, heartbeat]));
   }
-  return lines.join("\r\n") + "\r\n";
+  return `${lines.join("\r\n")}\r\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

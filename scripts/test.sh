@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, type-checks, then vitest.
+# Runs every test: installs what is missing, type-checks, lints (format included), then vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 npx tsc --noEmit
+npx biome check .
 npx vitest run "$@"

@@ -1,6 +1,6 @@
 import { InputLineBase } from "../input-line-base.js";
 import type { Logger } from "pino";
-import type { DigitalInput, InputLine } from "../digital-input.js";
+import type { InputLine } from "../digital-input.js";
 import type { DigitalOutput, OutputLine } from "../digital-output.js";
 import { Listeners } from "../listeners.js";
 import type { FirmataLink } from "./firmata-link.js";
@@ -12,7 +12,9 @@ const FIRST_REPORT_MS = 1_000;
 function checkPin(link: FirmataLink, io: FirmataIo, line: { name: string; pin: number }, mode: number): void {
   const pin = io.pins[line.pin];
   if (!pin) {
-    throw new Error(`firmata ${link.port}: ${line.name} pin ${line.pin} does not exist (the co-processor has ${io.pins.length} pins)`);
+    throw new Error(
+      `firmata ${link.port}: ${line.name} pin ${line.pin} does not exist (the co-processor has ${io.pins.length} pins)`,
+    );
   }
   if (pin.supportedModes.length > 0 && !pin.supportedModes.includes(mode)) {
     throw new Error(`firmata ${link.port}: ${line.name} pin ${line.pin} does not support mode 0x${mode.toString(16)}`);
@@ -59,7 +61,10 @@ export class FirmataDigitalInput extends InputLineBase {
     this.configure(io);
     if (!(await first)) {
       // Firmware older than StandardFirmata 2.5 does not report a port when reporting is enabled.
-      this.log?.warn({ line: this.name, pin: this.line.pin }, "no initial report from the co-processor; assuming inactive");
+      this.log?.warn(
+        { line: this.name, pin: this.line.pin },
+        "no initial report from the co-processor; assuming inactive",
+      );
       this.known = true;
     }
   }

@@ -106,12 +106,24 @@ export class FirmataLink {
     // Construct before opening: johnny-five needs to see the io's "connect" (the port's "open").
     const io = new Firmata(port, { reportVersionTimeout: timeoutMs });
     const board = new Board({ io, repl: false, debug: false, sigint: false });
-    const conn: Conn = { port, io, board, rxSincePing: false, pinged: false, firmwareQueries: 0, lastFirmwareQueryAt: 0, closed: false, onDrop: () => {} };
+    const conn: Conn = {
+      port,
+      io,
+      board,
+      rxSincePing: false,
+      pinged: false,
+      firmwareQueries: 0,
+      lastFirmwareQueryAt: 0,
+      closed: false,
+      onDrop: () => {},
+    };
     const noop = () => {};
     io.on("error", noop); // firmata-io re-emits transport errors: an unheard "error" would throw
     board.on("error", noop); // johnny-five forwards them again, plus its own connect timeout
     port.on("data", () => this.onData(conn));
-    port.on("close", (err: Error | null) => conn.onDrop(new Error(`serial port ${path} closed${err ? `: ${err.message}` : ""}`)));
+    port.on("close", (err: Error | null) =>
+      conn.onDrop(new Error(`serial port ${path} closed${err ? `: ${err.message}` : ""}`)),
+    );
     port.on("error", (err: Error) => conn.onDrop(new Error(`serial port ${path}: ${err.message}`)));
     io.on("queryfirmware", () => this.onFirmwareAnnounce(conn));
 
@@ -139,7 +151,12 @@ export class FirmataLink {
         port.write([b.REPORT_VERSION, b.START_SYSEX, b.QUERY_FIRMWARE, b.END_SYSEX]);
       };
       const timer = setTimeout(
-        () => finish(new Error(`firmata ${path}: no Firmata handshake within ${timeoutMs} ms (StandardFirmata flashed? baud rate ${this.opts.baudRate}?)`)),
+        () =>
+          finish(
+            new Error(
+              `firmata ${path}: no Firmata handshake within ${timeoutMs} ms (StandardFirmata flashed? baud rate ${this.opts.baudRate}?)`,
+            ),
+          ),
         timeoutMs,
       );
       let retry: NodeJS.Timeout | undefined;
@@ -162,7 +179,7 @@ export class FirmataLink {
 
   private beat(): void {
     const conn = this.conn;
-    if (!conn || !conn.port.isOpen) return;
+    if (!conn?.port.isOpen) return;
     if (conn.pinged && !conn.rxSincePing) {
       this.fault(new Error(`firmata ${this.port}: no reply to the link heartbeat within ${this.opts.heartbeatMs} ms`));
     }
@@ -209,21 +226,23 @@ export class FirmataLink {
     const delay = Math.min(RECONNECT_MAX_MS, base * 2 ** Math.min(this.reconnectAttempt, 5));
     this.reconnectAttempt++;
     this.reconnectTimer = setTimeout(() => {
-      Promise.resolve(Math.max(5_000, this.opts.startTimeoutMs ?? 0)).then((ms) => this.connect(ms)).then(
-        (conn) => {
-          if (this.stopped) return void closeConn(conn, false);
-          this.conn = conn;
-          this.reconnectAttempt = 0;
-          this.startHeartbeat();
-          this.opts.log?.info({ port: this.port }, "firmata link reopened");
-          this.reconfigure(conn);
-          this.recover();
-        },
-        (err: Error) => {
-          this.opts.log?.debug({ port: this.port, err: err.message }, "firmata reconnect failed");
-          this.scheduleReconnect();
-        },
-      );
+      Promise.resolve(Math.max(5_000, this.opts.startTimeoutMs ?? 0))
+        .then((ms) => this.connect(ms))
+        .then(
+          (conn) => {
+            if (this.stopped) return void closeConn(conn, false);
+            this.conn = conn;
+            this.reconnectAttempt = 0;
+            this.startHeartbeat();
+            this.opts.log?.info({ port: this.port }, "firmata link reopened");
+            this.reconfigure(conn);
+            this.recover();
+          },
+          (err: Error) => {
+            this.opts.log?.debug({ port: this.port, err: err.message }, "firmata reconnect failed");
+            this.scheduleReconnect();
+          },
+        );
     }, delay);
   }
 

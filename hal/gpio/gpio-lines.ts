@@ -1,10 +1,18 @@
 import { InputLineBase } from "../input-line-base.js";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
-import type { DigitalInput, InputLine } from "../digital-input.js";
+import type { InputLine } from "../digital-input.js";
 import type { DigitalOutput, OutputLine } from "../digital-output.js";
 import { Listeners } from "../listeners.js";
-import { biasFor, buildGpiogetArgs, buildGpiomonArgs, buildGpiosetArgs, parseGpiogetOutput, parseGpiomonLine, type GpiodMajor } from "./gpiod-cli.js";
+import {
+  biasFor,
+  buildGpiogetArgs,
+  buildGpiomonArgs,
+  buildGpiosetArgs,
+  parseGpiogetOutput,
+  parseGpiomonLine,
+  type GpiodMajor,
+} from "./gpiod-cli.js";
 import { runTool, ToolProcess, toolPath } from "./gpio-proc.js";
 
 /** What the PillarIo found at start: the chip to use and the libgpiod generation of the tools. */
@@ -189,7 +197,10 @@ export class GpioDigitalOutput implements DigitalOutput {
     if (!wasRunning || this.held === false) return; // the line already rests inactive
     try {
       const { chip, major } = need(this.session);
-      await runTool(toolPath(this.session.toolDir, "gpioset"), buildGpiosetArgs(major, chip, this.line.pin, this.line.activeLow, false));
+      await runTool(
+        toolPath(this.session.toolDir, "gpioset"),
+        buildGpiosetArgs(major, chip, this.line.pin, this.line.activeLow, false),
+      );
     } catch (err) {
       this.session.log?.warn({ line: this.name, err: (err as Error).message }, "could not leave output inactive");
     }
@@ -227,7 +238,10 @@ export class GpioDigitalOutput implements DigitalOutput {
     this.holder = undefined;
     await old?.stop();
     const want = this.level;
-    const holder = new ToolProcess(toolPath(this.session.toolDir, "gpioset"), buildGpiosetArgs(major, chip, this.line.pin, want !== this.line.activeLow));
+    const holder = new ToolProcess(
+      toolPath(this.session.toolDir, "gpioset"),
+      buildGpiosetArgs(major, chip, this.line.pin, want !== this.line.activeLow),
+    );
     this.holder = holder;
     this.held = want;
     this.heldSince = Date.now();

@@ -96,9 +96,16 @@ export class GpioPillarIo implements PillarIo {
       throw new Error(`gpio: no GPIO chip labelled "${this.opts.chipLabel}" (found: ${found}); set hal.gpio.chipLabel`);
     }
     const { inputs, outputs } = this.opts;
-    const pins: [string, number][] = [["button", inputs.button.pin], ["tamper", inputs.tamper.pin], ...OUTPUT_NAMES.map((n): [string, number] => [n, outputs[n].pin])];
+    const pins: [string, number][] = [
+      ["button", inputs.button.pin],
+      ["tamper", inputs.tamper.pin],
+      ...OUTPUT_NAMES.map((n): [string, number] => [n, outputs[n].pin]),
+    ];
     for (const [name, pin] of pins) {
-      if (pin >= chip.lines) throw new Error(`gpio: ${name} pin ${pin} does not exist on ${chip.name} [${chip.label}] (${chip.lines} lines)`);
+      if (pin >= chip.lines)
+        throw new Error(
+          `gpio: ${name} pin ${pin} does not exist on ${chip.name} [${chip.label}] (${chip.lines} lines)`,
+        );
     }
     this.session.chip = chip.name;
     this.session.major = version.major;

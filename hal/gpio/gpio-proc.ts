@@ -39,7 +39,8 @@ export class ToolProcess {
     this.exited = new Promise((resolve) => {
       this.proc.once("exit", (code, signal) => resolve({ code, signal }));
       this.proc.once("error", (err) => {
-        this.stderrTail += (err as NodeJS.ErrnoException).code === "ENOENT" ? `${cmd} not found: apt install gpiod` : err.message;
+        this.stderrTail +=
+          (err as NodeJS.ErrnoException).code === "ENOENT" ? `${cmd} not found: apt install gpiod` : err.message;
         resolve({ code: null, signal: null });
       });
     });
@@ -57,7 +58,10 @@ export class ToolProcess {
   /** Resolves if the tool is still running after `ms` (it claimed its line), rejects if it exited. */
   async settle(ms: number, what: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const r = await Promise.race([this.exited, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms)))]);
+    const r = await Promise.race([
+      this.exited,
+      new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms))),
+    ]);
     clearTimeout(timer);
     if (r) throw new Error(`${what}: ${this.describeExit(r)}`);
   }

@@ -61,7 +61,21 @@ export function biasFor(activeLow: boolean): Bias {
  */
 export function buildGpiomonArgs(major: GpiodMajor, chip: string, offset: number, bias: Bias): string[] {
   if (major === 2) {
-    return ["--chip", chip, "--bias", bias, "--edges", "both", "--event-clock", "realtime", "--consumer", CONSUMER, "--format", "%o %e %S", String(offset)];
+    return [
+      "--chip",
+      chip,
+      "--bias",
+      bias,
+      "--edges",
+      "both",
+      "--event-clock",
+      "realtime",
+      "--consumer",
+      CONSUMER,
+      "--format",
+      "%o %e %S",
+      String(offset),
+    ];
   }
   return ["--line-buffered", `--bias=${bias}`, "--format=%o %e %s %n", chip, String(offset)];
 }
@@ -94,7 +108,19 @@ export function parseGpiomonLine(line: string, major: GpiodMajor): GpioEdge | un
 
 /** gpioget for one input line, with its bias (v2 waits 5 ms for the pull to settle). */
 export function buildGpiogetArgs(major: GpiodMajor, chip: string, offset: number, bias: Bias): string[] {
-  if (major === 2) return ["--chip", chip, "--bias", bias, "--hold-period", "5ms", "--numeric", "--consumer", CONSUMER, String(offset)];
+  if (major === 2)
+    return [
+      "--chip",
+      chip,
+      "--bias",
+      bias,
+      "--hold-period",
+      "5ms",
+      "--numeric",
+      "--consumer",
+      CONSUMER,
+      String(offset),
+    ];
   return [`--bias=${bias}`, chip, String(offset)];
 }
 
@@ -112,7 +138,13 @@ export function parseGpiogetOutput(text: string): boolean {
  * (v2 does that by default, v1 needs `--mode=signal`); else set it and exit (`--toggle 0` /
  * `--mode=exit`), used to leave the line inactive on stop.
  */
-export function buildGpiosetArgs(major: GpiodMajor, chip: string, offset: number, high: boolean, hold = true): string[] {
+export function buildGpiosetArgs(
+  major: GpiodMajor,
+  chip: string,
+  offset: number,
+  high: boolean,
+  hold = true,
+): string[] {
   const value = `${offset}=${high ? 1 : 0}`;
   if (major === 2) return ["--chip", chip, "--consumer", CONSUMER, ...(hold ? [] : ["--toggle", "0"]), value];
   return [hold ? "--mode=signal" : "--mode=exit", chip, value];

@@ -28,14 +28,21 @@ function drawtextEscape(s: string): string {
  * on every keyframe) into RTP. `black` replaces the source by black; `frozen` repeats one frame
  * (clock included) for ever, as a hung sensor would.
  */
-export function simCameraPipeline(s: CameraSettings, pillarId: string, scene: SimCameraScene, font: string | null = overlayFont() ?? null): CommandLine[] {
+export function simCameraPipeline(
+  s: CameraSettings,
+  pillarId: string,
+  scene: SimCameraScene,
+  font: string | null = overlayFont() ?? null,
+): CommandLine[] {
   const size = `${s.width}x${s.height}`;
   const src = scene === "black" ? `color=c=black:size=${size}:rate=${s.fps}` : `testsrc2=size=${size}:rate=${s.fps}`;
   const fontSize = Math.max(14, Math.round(s.height / 18));
   const filters: string[] = [];
   if (font && scene !== "black") {
     const text = `${drawtextEscape(pillarId)}  %{localtime}`;
-    filters.push(`drawtext=fontfile=${font}:text='${text}':x=12:y=12:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6`);
+    filters.push(
+      `drawtext=fontfile=${font}:text='${text}':x=12:y=12:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6`,
+    );
   }
   if (scene === "frozen") filters.push("loop=loop=-1:size=1:start=0", `fps=${s.fps}`, "realtime");
   if (s.rotation === 180) filters.push("hflip,vflip");
@@ -54,9 +61,7 @@ export class SimCamera extends ProcessCamera {
   private scene: SimCameraScene = "live";
 
   constructor(settings: CameraSettings, pillarId: string, log?: Logger) {
-    let self: SimCamera | undefined;
-    super("sim", settings, () => simCameraPipeline(settings, pillarId, self?.scene ?? "live"), log);
-    self = this;
+    super("sim", settings, () => simCameraPipeline(settings, pillarId, this?.scene ?? "live"), log);
   }
 
   get currentScene(): SimCameraScene {

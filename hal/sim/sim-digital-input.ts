@@ -1,6 +1,4 @@
 import { InputLineBase } from "../input-line-base.js";
-import type { DigitalInput } from "../digital-input.js";
-import { Listeners } from "../listeners.js";
 
 /**
  * Simulated input line, driven by hooks: `press()`/`release()` (or `set()`), contact `bounce()`,

@@ -7,8 +7,26 @@ import type { CommandLine } from "../camera-process.js";
  * pattern, lavfi `sine`) or, when deaf, digital silence (`anullsrc`), encoded to Opus RTP.
  */
 export function simMicPipeline(deaf: boolean, bitrateKbps: number, gainDb: number): CommandLine[] {
-  const src = deaf ? "anullsrc=channel_layout=mono:sample_rate=48000" : "sine=frequency=440:beep_factor=2:sample_rate=48000";
-  return [["ffmpeg", ["-hide_banner", "-nostats", "-loglevel", "error", "-re", "-f", "lavfi", "-i", src, ...opusRtpOut(bitrateKbps, gainDb)]]];
+  const src = deaf
+    ? "anullsrc=channel_layout=mono:sample_rate=48000"
+    : "sine=frequency=440:beep_factor=2:sample_rate=48000";
+  return [
+    [
+      "ffmpeg",
+      [
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        src,
+        ...opusRtpOut(bitrateKbps, gainDb),
+      ],
+    ],
+  ];
 }
 
 /** Simulated microphone with a `deafen()` hook (a dead capsule) and `kill()` (a crash). */
@@ -16,9 +34,7 @@ export class SimMicrophone extends ProcessMicrophone {
   private deaf = false;
 
   constructor(o: { bitrateKbps: number; gainDb: number; log?: Logger }) {
-    let self: SimMicrophone | undefined;
-    super("sim", o, (gain) => simMicPipeline(self?.deaf ?? false, o.bitrateKbps, gain));
-    self = this;
+    super("sim", o, (gain) => simMicPipeline(this?.deaf ?? false, o.bitrateKbps, gain));
   }
 
   get isDeaf(): boolean {

@@ -15,7 +15,14 @@ export async function createPillarIo(config: PillarConfig, log: Logger): Promise
     case "firmata": {
       const { createFirmataPillarIo } = await import("../../hal/firmata/firmata-pillar-io.js");
       const f = hal.firmata!;
-      return createFirmataPillarIo({ port: f.port, baudRate: f.baudRate, heartbeatMs: f.heartbeatMs, inputs: hal.inputs, outputs: hal.outputs, log });
+      return createFirmataPillarIo({
+        port: f.port,
+        baudRate: f.baudRate,
+        heartbeatMs: f.heartbeatMs,
+        inputs: hal.inputs,
+        outputs: hal.outputs,
+        log,
+      });
     }
     case "gpio": {
       const { createGpioPillarIo } = await import("../../hal/gpio/gpio-pillar-io.js");

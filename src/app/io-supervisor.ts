@@ -29,10 +29,18 @@ export class IoSupervisor {
       if (this.failed) this.o.bus.emit("fault.cleared", { component: "hal", code: "start.failed", at: Date.now() });
       this.failed = false;
     } catch (err) {
-      this.o.log.error({ err: (err as Error).message, driver: this.o.io.driver, retryInMs: delayMs }, "I/O driver did not start");
+      this.o.log.error(
+        { err: (err as Error).message, driver: this.o.io.driver, retryInMs: delayMs },
+        "I/O driver did not start",
+      );
       if (!this.failed) {
         this.failed = true;
-        this.o.bus.emit("fault.raised", { component: "hal", code: "start.failed", message: (err as Error).message, at: Date.now() });
+        this.o.bus.emit("fault.raised", {
+          component: "hal",
+          code: "start.failed",
+          message: (err as Error).message,
+          at: Date.now(),
+        });
       }
       await this.o.io.stop().catch(() => undefined);
       this.timer = setTimeout(() => void this.attempt(Math.min(delayMs * 2, 60_000)), delayMs);

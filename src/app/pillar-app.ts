@@ -39,7 +39,13 @@ interface Service {
 /** Config changes that need every service rebuilt; anything else applies live. */
 function needsRestart(a: PillarConfig, b: PillarConfig): boolean {
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
-  return !same(a.pillar, b.pillar) || !same(a.broker, b.broker) || !same(a.hal, b.hal) || a.dataDir !== b.dataDir || !same(a.control, b.control);
+  return (
+    !same(a.pillar, b.pillar) ||
+    !same(a.broker, b.broker) ||
+    !same(a.hal, b.hal) ||
+    a.dataDir !== b.dataDir ||
+    !same(a.control, b.control)
+  );
 }
 
 /**
@@ -95,17 +101,52 @@ export class PillarApp {
       bus: this.bus,
       log: moduleLogger("uplink", log),
     });
-    const journal = new Journal({ dir: c.dataDir, compactBytes: c.outbox.compactBytes, log: moduleLogger("journal", log) });
-    this.outbox = new Outbox({ journal, publisher: this.uplink, bus: this.bus, log: moduleLogger("outbox", log), maxBytes: c.outbox.maxBytes });
-    this.events = new EventPublisher({ config: this.live, outbox: this.outbox, clock, eventTopic: () => this.uplink.topics.event });
+    const journal = new Journal({
+      dir: c.dataDir,
+      compactBytes: c.outbox.compactBytes,
+      log: moduleLogger("journal", log),
+    });
+    this.outbox = new Outbox({
+      journal,
+      publisher: this.uplink,
+      bus: this.bus,
+      log: moduleLogger("outbox", log),
+      maxBytes: c.outbox.maxBytes,
+    });
+    this.events = new EventPublisher({
+      config: this.live,
+      outbox: this.outbox,
+      clock,
+      eventTopic: () => this.uplink.topics.event,
+    });
     this.faults = new FaultRegistry({ bus: this.bus, events: this.events, log: moduleLogger("faults", log) });
-    this.incidents = new IncidentController({ bus: this.bus, events: this.events, log: moduleLogger("incident", log), closeAfterAckS: () => cfg().incident.closeAfterAckS, store: new IncidentStore({ dir: c.dataDir, log: moduleLogger("incident", log) }) });
+    this.incidents = new IncidentController({
+      bus: this.bus,
+      events: this.events,
+      log: moduleLogger("incident", log),
+      closeAfterAckS: () => cfg().incident.closeAfterAckS,
+      store: new IncidentStore({ dir: c.dataDir, log: moduleLogger("incident", log) }),
+    });
     this.commands = new CommandService({ transport: this.uplink, log: moduleLogger("commands", log) });
     for (const def of this.incidents.commands()) this.commands.register(def);
-    this.commands.register({ name: "ping", description: "answer with the pillar's state", args: {}, handle: () => this.state() });
+    this.commands.register({
+      name: "ping",
+      description: "answer with the pillar's state",
+      args: {},
+      handle: () => this.state(),
+    });
     this.leds = new LedService({ outputs: this.io.outputs, bus: this.bus, patterns: () => cfg().leds });
-    this.button = new ButtonMonitor({ input: this.io.button, bus: this.bus, log: moduleLogger("button", log), settings: () => cfg().button });
-    this.tamper = new TamperMonitor({ input: this.io.tamper, bus: this.bus, debounceMs: () => cfg().tamper.debounceMs });
+    this.button = new ButtonMonitor({
+      input: this.io.button,
+      bus: this.bus,
+      log: moduleLogger("button", log),
+      settings: () => cfg().button,
+    });
+    this.tamper = new TamperMonitor({
+      input: this.io.tamper,
+      bus: this.bus,
+      debounceMs: () => cfg().tamper.debounceMs,
+    });
     this.health = new HealthService({
       pillarId: () => cfg().pillar.id,
       dataDir: () => cfg().dataDir,
@@ -152,7 +193,10 @@ export class PillarApp {
         throw err;
       }
     }
-    this.log.info({ pillarId: this.config.pillar.id, driver: this.io.driver, control: this.control.port }, "pillar running");
+    this.log.info(
+      { pillarId: this.config.pillar.id, driver: this.io.driver, control: this.control.port },
+      "pillar running",
+    );
   }
 
   async stop(): Promise<void> {

@@ -31,7 +31,12 @@ export class UplinkWatch {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.raised = true;
-      this.o.bus.emit("fault.raised", { component: "uplink", code: "offline", message: `no broker connection for ${afterMs / 1000} s`, at: Date.now() });
+      this.o.bus.emit("fault.raised", {
+        component: "uplink",
+        code: "offline",
+        message: `no broker connection for ${afterMs / 1000} s`,
+        at: Date.now(),
+      });
     }, afterMs);
   }
 

@@ -13,7 +13,10 @@ export async function addCallFeature(app: PillarApp): Promise<boolean> {
     app.extend(callFeature());
     return true;
   } catch (err) {
-    moduleLogger("call", app.log).error({ err: (err as Error).message }, "call feature unavailable: running without video and audio calls");
+    moduleLogger("call", app.log).error(
+      { err: (err as Error).message },
+      "call feature unavailable: running without video and audio calls",
+    );
     return false;
   }
 }

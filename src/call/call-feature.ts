@@ -36,7 +36,11 @@ export function callCommands(call: CallService): CommandDef[] {
     name: "call.volume",
     description: "set the speaker volume (0..100 %) and/or the microphone gain (-20..30 dB)",
     args,
-    handle: (a) => call.setVolumes({ ...(a.speaker !== undefined ? { speaker: a.speaker } : {}), ...(a.micGainDb !== undefined ? { micGainDb: a.micGainDb } : {}) }),
+    handle: (a) =>
+      call.setVolumes({
+        ...(a.speaker !== undefined ? { speaker: a.speaker } : {}),
+        ...(a.micGainDb !== undefined ? { micGainDb: a.micGainDb } : {}),
+      }),
   };
   return [volume as unknown as CommandDef];
 }
@@ -64,7 +68,13 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
   if (speaker instanceof SimSpeaker) {
     control.route("GET", "/sim/speaker", (_req, _body, url) => {
       const since = Number(url.searchParams.get("since") ?? 0);
-      return { loudestDbfs: speaker.loudestSince(since), played: speaker.played, samples: speaker.samples, beeps: speaker.beeps, recent: speaker.levels.slice(-20) };
+      return {
+        loudestDbfs: speaker.loudestSince(since),
+        played: speaker.played,
+        samples: speaker.samples,
+        beeps: speaker.beeps,
+        recent: speaker.levels.slice(-20),
+      };
     });
   }
 }
@@ -77,8 +87,16 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
 export function callFeature(o: { drivers?: CallDrivers; onBuilt?: (f: CallFeature) => void } = {}) {
   return (app: PillarApp) => {
     const c = app.config;
-    const drivers = o.drivers ?? { camera: createCamera(c, moduleLogger("camera", app.log)), ...createAudio(c, moduleLogger("audio", app.log)) };
-    const feed = new CameraFeed({ camera: drivers.camera, bus: app.bus, log: moduleLogger("camera-feed", app.log), mode: () => app.config.call.camera.mode });
+    const drivers = o.drivers ?? {
+      camera: createCamera(c, moduleLogger("camera", app.log)),
+      ...createAudio(c, moduleLogger("audio", app.log)),
+    };
+    const feed = new CameraFeed({
+      camera: drivers.camera,
+      bus: app.bus,
+      log: moduleLogger("camera-feed", app.log),
+      mode: () => app.config.call.camera.mode,
+    });
     const call = new CallService({
       bus: app.bus,
       transport: app.uplink,

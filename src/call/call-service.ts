@@ -6,8 +6,16 @@ import type { CameraFeed } from "./camera-feed.js";
 import { CallSession, type CallSettings, type CallState, type CenterRole, type SessionKind } from "./call-session.js";
 import { PeerSession, type PeerState } from "./peer-session.js";
 import {
-  AnswerMsg, CenterCandidateMsg, HangupMsg, parser, PickupMsg, RequestMsg, SIGNALING_TOPICS as T,
-  type BusyMsg, type OfferMsg, type SessionMsg,
+  AnswerMsg,
+  CenterCandidateMsg,
+  HangupMsg,
+  parser,
+  PickupMsg,
+  RequestMsg,
+  SIGNALING_TOPICS as T,
+  type BusyMsg,
+  type OfferMsg,
+  type SessionMsg,
 } from "./signaling.js";
 
 /** What the call needs of the uplink (MqttUplink fits). */
@@ -28,7 +36,13 @@ export interface CallServiceDeps {
   log: Logger;
 }
 
-const parse = { request: parser(RequestMsg), answer: parser(AnswerMsg), candidate: parser(CenterCandidateMsg), pickup: parser(PickupMsg), hangup: parser(HangupMsg) };
+const parse = {
+  request: parser(RequestMsg),
+  answer: parser(AnswerMsg),
+  candidate: parser(CenterCandidateMsg),
+  pickup: parser(PickupMsg),
+  hangup: parser(HangupMsg),
+};
 
 /**
  * The call: one WebRTC session at a time between the pillar and an officer, signaled over MQTT
@@ -62,7 +76,11 @@ export class CallService {
       bus.on("incident.state", (s) => void this.onIncident(s.state, s.incidentId)),
       bus.on("uplink.connected", () => this.onReconnect()),
       camera.onPacket((p) => this.session?.peer.sendVideo(p)),
-      this.d.mic.onRtp((p) => this.session?.state === "answered" || this.session?.state === "warning" ? this.session.peer.sendAudio(p) : undefined),
+      this.d.mic.onRtp((p) =>
+        this.session?.state === "answered" || this.session?.state === "warning"
+          ? this.session.peer.sendAudio(p)
+          : undefined,
+      ),
     );
   }
 
@@ -75,7 +93,17 @@ export class CallService {
   /** The active session, for /state and the console. */
   snapshot(): Record<string, unknown> | null {
     const s = this.session;
-    return s ? { sessionId: s.id, kind: s.kind, state: s.state, incidentId: s.incidentId, center: s.center, officer: s.officer, endsAt: new Date(s.endsAt).toISOString() } : null;
+    return s
+      ? {
+          sessionId: s.id,
+          kind: s.kind,
+          state: s.state,
+          incidentId: s.incidentId,
+          center: s.center,
+          officer: s.officer,
+          endsAt: new Date(s.endsAt).toISOString(),
+        }
+      : null;
   }
 
   currentVolumes(): { speaker: number; micGainDb: number } {
@@ -92,7 +120,12 @@ export class CallService {
   }
 
   /** Offer a session (alarm: to every console; look-in: to the officer who asked). */
-  async offer(kind: SessionKind, incidentId: string | null, center: CenterRole, to: string | null): Promise<CallSession | undefined> {
+  async offer(
+    kind: SessionKind,
+    incidentId: string | null,
+    center: CenterRole,
+    to: string | null,
+  ): Promise<CallSession | undefined> {
     const cfg = this.d.settings();
     if (!cfg.enabled || this.session) return undefined;
     const id = uuidv7(Date.now());
@@ -112,7 +145,18 @@ export class CallService {
     log.info({ kind, incidentId, center, to }, "offering call session");
     const [, sdp] = await Promise.all([this.d.camera.acquire(), peer.createOffer()]);
     if (s.ended) return undefined;
-    const offer: OfferMsg = { v: 1, pillarId: this.d.pillarId(), sessionId: id, kind, incidentId, center, to, sdp, limitS: cfg.callLimitS, at: new Date().toISOString() };
+    const offer: OfferMsg = {
+      v: 1,
+      pillarId: this.d.pillarId(),
+      sessionId: id,
+      kind,
+      incidentId,
+      center,
+      to,
+      sdp,
+      limitS: cfg.callLimitS,
+      at: new Date().toISOString(),
+    };
     s.offerPayload = JSON.stringify(offer);
     this.publish(this.offerTopic(center), s.offerPayload);
     this.publishState(s);
@@ -147,7 +191,8 @@ export class CallService {
 
   private async onRequest(m: RequestMsg): Promise<void> {
     const s = this.session;
-    if (s && (s.remoteSet || s.state === "answered") && s.officer !== m.officer) return this.busy(m.officer, null, "busy");
+    if (s && (s.remoteSet || s.state === "answered") && s.officer !== m.officer)
+      return this.busy(m.officer, null, "busy");
     if (s) await this.end("reoffered", s);
     const alarm = this.incident.state === "alarm" && m.kind !== "lookin";
     await this.offer(alarm ? "alarm" : "lookin", alarm ? this.incident.incidentId : null, "primary", m.officer);
@@ -164,7 +209,10 @@ export class CallService {
   private onAnswer(m: AnswerMsg): void {
     const s = this.target(m.sessionId, m.officer);
     if (!s) return;
-    if (s.remoteSet) return this.busy(m.officer, m.sessionId, "busy");
+    if (s.remoteSet) {
+      this.busy(m.officer, m.sessionId, "busy");
+      return;
+    }
     s.officer = m.officer;
     s.remoteSet = true;
     s.peer.setAnswer(m.sdp);
@@ -198,7 +246,8 @@ export class CallService {
     if (s.ended || this.session !== s) return;
     if (st === "connected" && s.state === "offered") this.setState(s, "connected");
     if (st === "failed" || st === "closed") void this.end("connection_lost", s);
-    if (st === "disconnected") s.after(3000, () => s.peer.peerState === "disconnected" && void this.end("connection_lost", s));
+    if (st === "disconnected")
+      s.after(3000, () => s.peer.peerState === "disconnected" && void this.end("connection_lost", s));
   }
 
   private warn(s: CallSession): void {
@@ -229,13 +278,30 @@ export class CallService {
   private setState(s: CallSession, state: CallState, reason?: string): void {
     s.state = state;
     this.publishState(s, reason);
-    this.d.bus.emit("call.state", { sessionId: s.id, kind: s.kind, state, incidentId: s.incidentId, officer: s.officer, reason, at: Date.now() });
+    this.d.bus.emit("call.state", {
+      sessionId: s.id,
+      kind: s.kind,
+      state,
+      incidentId: s.incidentId,
+      officer: s.officer,
+      reason,
+      at: Date.now(),
+    });
   }
 
   private publishState(s: CallSession, reason?: string): void {
     const msg: SessionMsg = {
-      v: 1, pillarId: this.d.pillarId(), sessionId: s.id, kind: s.kind, incidentId: s.incidentId, center: s.center,
-      state: s.state, officer: s.officer, ...(reason ? { reason } : {}), endsAt: new Date(s.endsAt).toISOString(), at: new Date().toISOString(),
+      v: 1,
+      pillarId: this.d.pillarId(),
+      sessionId: s.id,
+      kind: s.kind,
+      incidentId: s.incidentId,
+      center: s.center,
+      state: s.state,
+      officer: s.officer,
+      ...(reason ? { reason } : {}),
+      endsAt: new Date(s.endsAt).toISOString(),
+      at: new Date().toISOString(),
     };
     this.publish(this.d.transport.topics.sub(T.session), JSON.stringify(msg), true);
   }
@@ -248,8 +314,21 @@ export class CallService {
 
   private busy(to: string, sessionId: string | null, reason: BusyMsg["reason"]): void {
     const a = this.session;
-    const message = reason === "busy" ? `the pillar is in a call with ${a?.officer ?? "another officer"}` : "no such session on this pillar";
-    const msg: BusyMsg = { v: 1, pillarId: this.d.pillarId(), to, sessionId, activeSessionId: a?.id ?? null, activeOfficer: a?.officer ?? null, reason, message, at: new Date().toISOString() };
+    const message =
+      reason === "busy"
+        ? `the pillar is in a call with ${a?.officer ?? "another officer"}`
+        : "no such session on this pillar";
+    const msg: BusyMsg = {
+      v: 1,
+      pillarId: this.d.pillarId(),
+      to,
+      sessionId,
+      activeSessionId: a?.id ?? null,
+      activeOfficer: a?.officer ?? null,
+      reason,
+      message,
+      at: new Date().toISOString(),
+    };
     this.d.log.info({ to, reason }, "signaling refused");
     this.publish(this.d.transport.topics.sub(T.busy), JSON.stringify(msg));
   }
@@ -259,7 +338,9 @@ export class CallService {
     const s = this.session;
     if (!s) {
       // No call: clear a retained state a previous run may have left (e.g. after a crash mid-call).
-      this.d.transport.publish(this.d.transport.topics.sub(T.session), "", { qos: 1, retain: true }).catch(() => undefined);
+      this.d.transport
+        .publish(this.d.transport.topics.sub(T.session), "", { qos: 1, retain: true })
+        .catch(() => undefined);
       return;
     }
     if (s.remoteSet || !s.offerPayload) return;
@@ -269,6 +350,8 @@ export class CallService {
   }
 
   private publish(topic: string, payload: string, retain = false): void {
-    this.d.transport.publish(topic, payload, { qos: 1, retain }).catch((err: Error) => this.d.log.warn({ topic, err: err.message }, "signaling publish failed"));
+    this.d.transport
+      .publish(topic, payload, { qos: 1, retain })
+      .catch((err: Error) => this.d.log.warn({ topic, err: err.message }, "signaling publish failed"));
   }
 }

@@ -1,6 +1,6 @@
 import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
 import type { Logger } from "pino";
-import { GopCache } from "./gop-cache.js";
+import type { GopCache } from "./gop-cache.js";
 import { isRtcp, parseRtp, RtpRewriter } from "./rtp.js";
 
 const { PeerConnection: PC, Video, Audio, RtcpNackResponder, RtcpReceivingSession } = nodeDataChannel;
@@ -44,6 +44,7 @@ export class PeerSession {
   private readonly videoRw = new RtpRewriter(this.videoSsrc, VIDEO_PT, 3000);
   private readonly audioRw = new RtpRewriter(this.audioSsrc, AUDIO_PT, 960);
   /** Media handlers kept referenced for the session's life (the native side uses them). */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: held only to keep the native handlers alive
   private handlers: unknown[] = [];
   private videoLive = false;
   private state: PeerState = "new";

@@ -19,7 +19,14 @@ export interface RtpHeader {
 export function parseRtp(p: Buffer): RtpHeader | undefined {
   const off = rtpPayloadOffset(p);
   if (off === undefined) return undefined;
-  return { payloadType: p[1]! & 0x7f, marker: (p[1]! & 0x80) !== 0, seq: p.readUInt16BE(2), timestamp: p.readUInt32BE(4), ssrc: p.readUInt32BE(8), payloadOffset: off };
+  return {
+    payloadType: p[1]! & 0x7f,
+    marker: (p[1]! & 0x80) !== 0,
+    seq: p.readUInt16BE(2),
+    timestamp: p.readUInt32BE(4),
+    ssrc: p.readUInt32BE(8),
+    payloadOffset: off,
+  };
 }
 
 /** RTCP packet types 192..223 share the second byte's range with RTP marker+PT 64..95. */
@@ -85,7 +92,7 @@ export class RtpRewriter {
 
   /** Output timestamp for an input timestamp (sets the offset on a new source). */
   private mapTs(h: RtpHeader): number {
-    const jump = this.offset !== undefined && Math.abs(((h.timestamp - this.lastInTs) | 0)) > 10 * 90_000;
+    const jump = this.offset !== undefined && Math.abs((h.timestamp - this.lastInTs) | 0) > 10 * 90_000;
     if (this.offset === undefined || h.ssrc !== this.srcSsrc || jump) {
       const start = this.count === 0 ? this.lastOutTs : this.lastOutTs + this.gapTicks;
       this.offset = (start - h.timestamp) >>> 0;

@@ -42,14 +42,20 @@ export const SessionState = Type.Union([
 const strict = { additionalProperties: false } as const;
 
 /** Messages from the center (validated; unknown fields refused). */
-export const RequestMsg = Type.Object({ officer: Officer, kind: Type.Optional(SessionKind), requestId: Type.Optional(Id) }, strict);
+export const RequestMsg = Type.Object(
+  { officer: Officer, kind: Type.Optional(SessionKind), requestId: Type.Optional(Id) },
+  strict,
+);
 export const AnswerMsg = Type.Object({ sessionId: Id, officer: Officer, sdp: Sdp }, strict);
 export const CenterCandidateMsg = Type.Object(
   { sessionId: Id, officer: Officer, candidate: Type.String({ maxLength: 2048 }), mid: Type.String({ maxLength: 64 }) },
   strict,
 );
 export const PickupMsg = Type.Object({ sessionId: Id, officer: Officer }, strict);
-export const HangupMsg = Type.Object({ sessionId: Id, officer: Officer, reason: Type.Optional(Type.String({ maxLength: 200 })) }, strict);
+export const HangupMsg = Type.Object(
+  { sessionId: Id, officer: Officer, reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  strict,
+);
 
 /** Messages from the pillar (the same schemas are used by tests and the console). */
 /** The fields every pillar → center session message starts with. */

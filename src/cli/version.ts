@@ -7,7 +7,8 @@ function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "alarm-pillar") return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "alarm-pillar")
+      return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error("cannot find alarm-pillar's package.json");
     dir = up;
@@ -17,4 +18,6 @@ function findRoot(): string {
 export const PROJECT_ROOT = findRoot();
 
 /** The software version, from package.json. */
-export const SOFTWARE_VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+export const SOFTWARE_VERSION: string = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }
+).version;

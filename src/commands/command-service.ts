@@ -84,12 +84,27 @@ export class CommandService {
     try {
       doc = JSON.parse(payload.toString());
     } catch (err) {
-      return { correlationId: null, command: name, ok: false, error: { code: "invalid_json", message: `payload is not JSON: ${(err as Error).message}` }, at: at() };
+      return {
+        correlationId: null,
+        command: name,
+        ok: false,
+        error: { code: "invalid_json", message: `payload is not JSON: ${(err as Error).message}` },
+        at: at(),
+      };
     }
-    const cid = typeof (doc as { correlationId?: unknown })?.correlationId === "string" ? (doc as { correlationId: string }).correlationId : null;
+    const cid =
+      typeof (doc as { correlationId?: unknown })?.correlationId === "string"
+        ? (doc as { correlationId: string }).correlationId
+        : null;
     const entry = this.defs.get(name);
     if (!entry) {
-      return { correlationId: cid, command: name, ok: false, error: { code: "unknown_command", message: `unknown command "${name}"; known: ${this.names().join(", ")}` }, at: at() };
+      return {
+        correlationId: cid,
+        command: name,
+        ok: false,
+        error: { code: "unknown_command", message: `unknown command "${name}"; known: ${this.names().join(", ")}` },
+        at: at(),
+      };
     }
     if (!entry.validate(doc)) {
       const problems = ajvProblems(entry.validate.errors);
@@ -97,7 +112,11 @@ export class CommandService {
         correlationId: cid,
         command: name,
         ok: false,
-        error: { code: "invalid_payload", message: problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems },
+        error: {
+          code: "invalid_payload",
+          message: problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+          problems,
+        },
         at: at(),
       };
     }
@@ -115,8 +134,10 @@ export class CommandService {
 
   private answer(r: CommandResult): void {
     if (!r.ok) this.deps.log.warn({ command: r.command, error: r.error }, "command refused");
-    this.deps.transport.publish(this.deps.transport.topics.commandResult(r.command), JSON.stringify(r), { qos: 1 }).catch((err: Error) => {
-      this.deps.log.warn({ err: err.message, command: r.command }, "could not send command result");
-    });
+    this.deps.transport
+      .publish(this.deps.transport.topics.commandResult(r.command), JSON.stringify(r), { qos: 1 })
+      .catch((err: Error) => {
+        this.deps.log.warn({ err: err.message, command: r.command }, "could not send command result");
+      });
   }
 }

@@ -24,6 +24,6 @@ export async function migrateConfigFile(path: string): Promise<string | null> {
   validateConfig(config, path);
   const backup = `${path}.v${from}.bak`;
   await copyFile(path, backup);
-  await atomicWriteFile(path, JSON.stringify(config, null, 2) + "\n");
+  await atomicWriteFile(path, `${JSON.stringify(config, null, 2)}\n`);
   return backup;
 }

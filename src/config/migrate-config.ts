@@ -28,7 +28,9 @@ export function migrateConfig(doc: unknown, source: string): { config: unknown; 
     throw new ConfigError(source, [{ path: "/version", message: "must be an integer" }]);
   }
   if (from > CONFIG_VERSION) {
-    throw new ConfigError(source, [{ path: "/version", message: `${from} is newer than this software understands (${CONFIG_VERSION})` }]);
+    throw new ConfigError(source, [
+      { path: "/version", message: `${from} is newer than this software understands (${CONFIG_VERSION})` },
+    ]);
   }
   for (let v = from; v < CONFIG_VERSION; v++) {
     const step = MIGRATIONS[v];

@@ -12,10 +12,15 @@ const FILES: Record<string, string> = {
   "/console.js": "console.js",
   "/console.css": "console.css",
 };
-const TYPES: Record<string, string> = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+};
 
 /** Topics the page may publish to: the center side of signaling and the incident commands. */
-const ALLOWED = /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/(webrtc\/(request|answer|candidate\/center|pickup|hangup)|cmd\/incident\.(ack|close))$/;
+const ALLOWED =
+  /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/(webrtc\/(request|answer|candidate\/center|pickup|hangup)|cmd\/incident\.(ack|close))$/;
 
 export interface ConsoleOptions {
   /** The center's broker. */
@@ -92,7 +97,10 @@ export class ConsoleServer {
       server.once("error", reject);
       server.listen(this.o.port, this.o.host ?? "127.0.0.1", () => resolve());
     });
-    this.o.log.info({ url: this.url, broker: this.o.brokerUrl.replace(/\/\/[^@]*@/, "//***@") }, "operator console listening");
+    this.o.log.info(
+      { url: this.url, broker: this.o.brokerUrl.replace(/\/\/[^@]*@/, "//***@") },
+      "operator console listening",
+    );
   }
 
   async stop(): Promise<void> {
@@ -142,9 +150,11 @@ export class ConsoleServer {
         res.end(await readFile(PUBLIC + file));
         return;
       }
-      if (req.method === "GET" && url.pathname === "/api/config") return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null });
+      if (req.method === "GET" && url.pathname === "/api/config")
+        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null });
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
-      if (req.method === "POST" && url.pathname === "/api/publish") return json(...(await this.publish(await body(req))));
+      if (req.method === "POST" && url.pathname === "/api/publish")
+        return json(...(await this.publish(await body(req))));
       if (req.method === "POST" && url.pathname === "/api/sim/button") return json(...(await this.pressSimButton()));
       json(404, { error: `no route ${req.method} ${url.pathname}` });
     } catch (err) {
@@ -154,7 +164,9 @@ export class ConsoleServer {
 
   private stream(res: ServerResponse): void {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-    const snapshot = [...this.latest.values(), ...this.history].map((m) => `data: ${JSON.stringify({ ...m, replay: true })}\n\n`).join("");
+    const snapshot = [...this.latest.values(), ...this.history]
+      .map((m) => `data: ${JSON.stringify({ ...m, replay: true })}\n\n`)
+      .join("");
     res.write(`retry: 1000\n\n${snapshot}`);
     this.streams.add(res);
     res.on("close", () => this.streams.delete(res));
@@ -167,7 +179,8 @@ export class ConsoleServer {
     } catch {
       return [400, { error: "body is not JSON" }];
     }
-    if (typeof doc.topic !== "string" || !ALLOWED.test(doc.topic)) return [403, { error: `the console may not publish to ${String(doc.topic)}` }];
+    if (typeof doc.topic !== "string" || !ALLOWED.test(doc.topic))
+      return [403, { error: `the console may not publish to ${String(doc.topic)}` }];
     if (!doc.payload || typeof doc.payload !== "object") return [400, { error: "payload must be an object" }];
     const client = this.client;
     if (!client?.connected) return [503, { error: "console is not connected to the broker" }];

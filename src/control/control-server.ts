@@ -59,11 +59,16 @@ export class ControlServer {
       res.end(JSON.stringify(body));
     };
     if (req.method === "OPTIONS") {
-      res.writeHead(204, { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, POST", "access-control-allow-headers": "content-type" });
+      res.writeHead(204, {
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "GET, POST",
+        "access-control-allow-headers": "content-type",
+      });
       res.end();
       return;
     }
-    if (!handler) return send(404, { error: `no route ${req.method} ${url.pathname}`, routes: [...this.routes.keys()] });
+    if (!handler)
+      return send(404, { error: `no route ${req.method} ${url.pathname}`, routes: [...this.routes.keys()] });
     let body = "";
     for await (const chunk of req) {
       body += chunk;

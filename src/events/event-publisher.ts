@@ -58,7 +58,12 @@ export class EventPublisher {
         type,
         occurredAt: new Date(at).toISOString(),
         clockSynced: this.deps.clock.isSynced(),
-        location: { lat: c.location.lat, lon: c.location.lon, address: c.location.address, district: c.location.district },
+        location: {
+          lat: c.location.lat,
+          lon: c.location.lon,
+          address: c.location.address,
+          district: c.location.district,
+        },
         ...(extra.incidentId ? { incidentId: extra.incidentId } : {}),
         ...(extra.data ? { data: extra.data } : {}),
       };

@@ -6,11 +6,20 @@ import { Type, type Static } from "@sinclair/typebox";
  */
 export const PillarEventSchema = Type.Object(
   {
-    eventId: Type.String({ pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", description: "UUID v7; de-duplicate on it" }),
+    eventId: Type.String({
+      pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+      description: "UUID v7; de-duplicate on it",
+    }),
     pillarId: Type.String({ minLength: 2 }),
-    seq: Type.Integer({ minimum: 1, description: "per pillar, strictly increasing across restarts (shared with health messages)" }),
+    seq: Type.Integer({
+      minimum: 1,
+      description: "per pillar, strictly increasing across restarts (shared with health messages)",
+    }),
     type: Type.String({ minLength: 1 }),
-    occurredAt: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$", description: "ISO 8601 UTC with ms, taken at the debounced edge" }),
+    occurredAt: Type.String({
+      pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
+      description: "ISO 8601 UTC with ms, taken at the debounced edge",
+    }),
     clockSynced: Type.Boolean({ description: "false when the pillar's clock is not NTP-synchronised" }),
     location: Type.Object(
       {

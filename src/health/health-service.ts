@@ -71,7 +71,12 @@ export class HealthService {
       diskFreeBytes: await diskFreeBytes(this.s.dataDir()),
       outbox: { depth: this.s.outbox.depth, bytes: this.s.outbox.pendingBytes },
       components: this.s.components(),
-      faults: this.s.faults().map((f) => ({ component: f.component, code: f.code, message: f.message, since: new Date(f.at).toISOString() })),
+      faults: this.s.faults().map((f) => ({
+        component: f.component,
+        code: f.code,
+        message: f.message,
+        since: new Date(f.at).toISOString(),
+      })),
       memoryMb: memoryMb(),
     };
   }

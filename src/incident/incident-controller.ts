@@ -31,7 +31,13 @@ export class IncidentController {
   private offs: (() => void)[] = [];
 
   constructor(
-    private readonly o: { bus: PillarBus; events: EventPublisher; log: Logger; closeAfterAckS: () => number; store: IncidentStore },
+    private readonly o: {
+      bus: PillarBus;
+      events: EventPublisher;
+      log: Logger;
+      closeAfterAckS: () => number;
+      store: IncidentStore;
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -39,7 +45,9 @@ export class IncidentController {
     await this.restore();
     this.offs.push(
       bus.on("button.pressed", (p) => this.onPress(p.at)),
-      bus.on("button.stuck", (p) => events.publish("button.stuck", p.at, { incidentId: this.incidentId, data: { heldMs: p.heldMs } })),
+      bus.on("button.stuck", (p) =>
+        events.publish("button.stuck", p.at, { incidentId: this.incidentId, data: { heldMs: p.heldMs } }),
+      ),
       bus.on("button.recovered", (p) => events.publish("button.recovered", p.at, { data: { heldMs: p.heldMs } })),
       bus.on("tamper.changed", (p) => events.publish(p.open ? "tamper.open" : "tamper.closed", p.at)),
     );
@@ -103,7 +111,10 @@ export class IncidentController {
       this.setState("alarm", at);
     }
     this.presses++;
-    this.o.log.info({ incidentId: this.incidentId, press: this.presses }, this.presses === 1 ? "alarm: button pressed" : "repeat press joins incident");
+    this.o.log.info(
+      { incidentId: this.incidentId, press: this.presses },
+      this.presses === 1 ? "alarm: button pressed" : "repeat press joins incident",
+    );
     this.o.events.publish("button.press", at, {
       incidentId: this.incidentId,
       data: { press: this.presses, incidentState: this.state },
@@ -132,10 +143,14 @@ export class IncidentController {
 
   close(incidentId: string, reason: string): IncidentSnapshot {
     this.requireCurrent(incidentId);
-    if (this.state === "alarm") throw new CommandFailure("not_acknowledged", "acknowledge the incident before closing it");
+    if (this.state === "alarm")
+      throw new CommandFailure("not_acknowledged", "acknowledge the incident before closing it");
     if (this.closeTimer) clearTimeout(this.closeTimer);
     const at = Date.now();
-    this.o.events.publish("incident.closed", at, { incidentId, data: { reason, presses: this.presses, durationMs: at - this.openedAt } });
+    this.o.events.publish("incident.closed", at, {
+      incidentId,
+      data: { reason, presses: this.presses, durationMs: at - this.openedAt },
+    });
     this.incidentId = null;
     this.setState("idle", at);
     this.persist();
@@ -162,7 +177,8 @@ export class IncidentController {
         name: "incident.close",
         description: "close an acknowledged incident",
         args: { incidentId: id, reason: Type.Optional(Type.String({ maxLength: 200 })) },
-        handle: (a: { incidentId: string; reason?: string }) => this.close(a.incidentId, a.reason ?? "closed by the center"),
+        handle: (a: { incidentId: string; reason?: string }) =>
+          this.close(a.incidentId, a.reason ?? "closed by the center"),
       } as CommandDef,
     ];
   }

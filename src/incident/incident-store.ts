@@ -31,10 +31,12 @@ export class IncidentStore {
   async load(): Promise<PersistedIncident | null> {
     try {
       const doc = JSON.parse(await readFile(this.path, "utf8")) as PersistedIncident;
-      if (!["idle", "alarm", "acknowledged"].includes(doc.state) || typeof doc.presses !== "number") throw new Error("unexpected content");
+      if (!["idle", "alarm", "acknowledged"].includes(doc.state) || typeof doc.presses !== "number")
+        throw new Error("unexpected content");
       return doc;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.o.log.warn({ err: (err as Error).message }, "incident state unreadable; starting idle");
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        this.o.log.warn({ err: (err as Error).message }, "incident state unreadable; starting idle");
       return null;
     }
   }

@@ -26,8 +26,9 @@ export class ButtonMonitor {
 
   async start(): Promise<void> {
     const { input, bus } = this.o;
-    this.debouncer = new Debouncer(() => this.o.settings().debounceMs, (active, at, confirmedAt) =>
-      active ? this.pressed(at, confirmedAt) : this.released(at),
+    this.debouncer = new Debouncer(
+      () => this.o.settings().debounceMs,
+      (active, at, confirmedAt) => (active ? this.pressed(at, confirmedAt) : this.released(at)),
     );
     this.debouncer.reset(false);
     this.offs.push(
@@ -35,7 +36,9 @@ export class ButtonMonitor {
         bus.emit("input.edge", { input: "button", active, at });
         this.debouncer?.edge(active, at);
       }),
-      input.onFault((err) => bus.emit("fault.raised", { component: "button", code: "line.failed", message: err.message, at: Date.now() })),
+      input.onFault((err) =>
+        bus.emit("fault.raised", { component: "button", code: "line.failed", message: err.message, at: Date.now() }),
+      ),
       input.onRecover(() => bus.emit("fault.cleared", { component: "button", code: "line.failed", at: Date.now() })),
     );
     // A button already held at start is a press (someone may be pressing while we boot).
@@ -57,12 +60,15 @@ export class ButtonMonitor {
     this.pressedAt = at;
     this.o.bus.emit("button.pressed", { at, confirmedAt });
     const stuckMs = this.o.settings().stuckAfterS * 1000;
-    this.stuckTimer = setTimeout(() => {
-      this.stuck = true;
-      const heldMs = Date.now() - this.pressedAt;
-      this.o.log.warn({ heldMs }, "button stuck");
-      this.o.bus.emit("button.stuck", { at: Date.now(), heldMs });
-    }, Math.max(0, stuckMs - (Date.now() - at)));
+    this.stuckTimer = setTimeout(
+      () => {
+        this.stuck = true;
+        const heldMs = Date.now() - this.pressedAt;
+        this.o.log.warn({ heldMs }, "button stuck");
+        this.o.bus.emit("button.stuck", { at: Date.now(), heldMs });
+      },
+      Math.max(0, stuckMs - (Date.now() - at)),
+    );
   }
 
   private released(at: number): void {

@@ -18,7 +18,9 @@ export class TamperMonitor {
         bus.emit("input.edge", { input: "tamper", active, at });
         this.debouncer?.edge(active, at);
       }),
-      input.onFault((err) => bus.emit("fault.raised", { component: "tamper", code: "line.failed", message: err.message, at: Date.now() })),
+      input.onFault((err) =>
+        bus.emit("fault.raised", { component: "tamper", code: "line.failed", message: err.message, at: Date.now() }),
+      ),
       input.onRecover(() => bus.emit("fault.cleared", { component: "tamper", code: "line.failed", at: Date.now() })),
     );
     if (input.read()) this.debouncer.edge(true, Date.now());

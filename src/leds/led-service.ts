@@ -18,7 +18,11 @@ export class LedService {
   private offs: (() => void)[] = [];
 
   constructor(
-    private readonly o: { outputs: Readonly<Record<OutputName, DigitalOutput>>; bus: PillarBus; patterns: () => Patterns },
+    private readonly o: {
+      outputs: Readonly<Record<OutputName, DigitalOutput>>;
+      bus: PillarBus;
+      patterns: () => Patterns;
+    },
   ) {}
 
   async start(): Promise<void> {

@@ -53,7 +53,10 @@ export class Journal {
     for (const r of records) this.applyRecord(r);
     this.fileBytes = buf.length;
     if (damagedBytes > 0) {
-      this.opts.log.warn({ damagedBytes, damagedRegions, path: this.path }, "journal had damaged bytes (torn write?); skipped them and rewrote the journal");
+      this.opts.log.warn(
+        { damagedBytes, damagedRegions, path: this.path },
+        "journal had damaged bytes (torn write?); skipped them and rewrote the journal",
+      );
       await this.rewrite();
     }
     this.fh = await open(this.path, "a");
@@ -168,7 +171,10 @@ export class Journal {
 
   /** Write header + pending messages to a new file and swap it in atomically. */
   private async rewrite(): Promise<void> {
-    const parts = [encodeRecord({ k: "h", nextSeq: this.nextSeq }), ...this.pendingMessages().map((m) => encodeRecord(m))];
+    const parts = [
+      encodeRecord({ k: "h", nextSeq: this.nextSeq }),
+      ...this.pendingMessages().map((m) => encodeRecord(m)),
+    ];
     const buf = Buffer.concat(parts);
     await atomicWriteFile(this.path, buf);
     this.fileBytes = buf.length;

@@ -79,7 +79,12 @@ export class Outbox {
       () => true,
       (err: Error) => {
         this.opts.log.error({ err, seq }, "journal write failed; message kept in memory only");
-        this.opts.bus.emit("fault.raised", { component: "outbox", code: "journal.write", message: err.message, at: Date.now() });
+        this.opts.bus.emit("fault.raised", {
+          component: "outbox",
+          code: "journal.write",
+          message: err.message,
+          at: Date.now(),
+        });
         return false;
       },
     );
@@ -135,7 +140,10 @@ export class Outbox {
     }
     if (this.pendingBytes > high && !this.fullAlarm) {
       this.fullAlarm = true;
-      this.opts.log.error({ pendingBytes: this.pendingBytes, maxBytes: this.opts.maxBytes }, "outbox nearly full of alarms");
+      this.opts.log.error(
+        { pendingBytes: this.pendingBytes, maxBytes: this.opts.maxBytes },
+        "outbox nearly full of alarms",
+      );
       this.opts.bus.emit("fault.raised", {
         component: "outbox",
         code: "outbox.full",

@@ -13,7 +13,11 @@ export const BOOT_DIR_FILE = "config.json";
  * partition (e.g. an SD card in the installer's laptop), crash-safely: a pulled card or a kill
  * leaves the old pair or the new pair. Returns the config's path.
  */
-export async function writeConfigToBootDir(bootDir: string, bytes: Uint8Array, signature: string | undefined): Promise<string> {
+export async function writeConfigToBootDir(
+  bootDir: string,
+  bytes: Uint8Array,
+  signature: string | undefined,
+): Promise<string> {
   const dir = join(bootDir, BOOT_DIR_SUBDIR);
   await mkdir(dir, { recursive: true });
   const path = join(dir, BOOT_DIR_FILE);

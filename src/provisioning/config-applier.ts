@@ -9,7 +9,14 @@ import { moduleLogger } from "../log/logger.js";
 import { readPublicKey, sha256Hex, SignatureError, verifySignatureText } from "./config-signature.js";
 import { defaultSelfTest, type SelfTest } from "./config-self-test.js";
 import { resolveFleetPublicKey } from "./fleet-keys.js";
-import { compactSignature, pausePoint, readIfExists, removeLeftoverTemps, replaceSignedPair, writeVerified } from "./signed-pair-store.js";
+import {
+  compactSignature,
+  pausePoint,
+  readIfExists,
+  removeLeftoverTemps,
+  replaceSignedPair,
+  writeVerified,
+} from "./signed-pair-store.js";
 
 /** A config offered to the pillar: the exact bytes and the detached signature text, if any. */
 export interface ConfigCandidate {
@@ -73,7 +80,12 @@ export interface ConfigApplierDeps {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(t);
   }
@@ -114,11 +126,19 @@ export class ConfigApplier {
     const keyPath = this.deps.publicKeyPath ?? (await resolveFleetPublicKey(running));
     const sha = sha256Hex(c.bytes);
     if (!hasSig) {
-      if (required) throw new ProvisioningError("unsigned", `refused: ${running.pillar.mode === "production" ? "this pillar is" : "the new config is"} in production mode and the config is not signed`);
+      if (required)
+        throw new ProvisioningError(
+          "unsigned",
+          `refused: ${running.pillar.mode === "production" ? "this pillar is" : "the new config is"} in production mode and the config is not signed`,
+        );
       return { config, sha256: sha, signed: false };
     }
     if (!keyPath) {
-      if (required) throw new ProvisioningError("no_key", "refused: no fleet public key installed to check the signature (/etc/alarm-pillar/fleet.pub)");
+      if (required)
+        throw new ProvisioningError(
+          "no_key",
+          "refused: no fleet public key installed to check the signature (/etc/alarm-pillar/fleet.pub)",
+        );
       this.log.warn("config is signed but no fleet public key is installed: signature not checked");
       return { config, sha256: sha, signed: false };
     }
@@ -138,10 +158,20 @@ export class ConfigApplier {
     const base = { sha256: sha, signed: false, rolledBack: false };
     const done = (r: Omit<ApplyReport, "durationMs" | "sha256">): ApplyReport => {
       const report = { sha256: sha, ...r, durationMs: Date.now() - t0 };
-      this.log[report.ok ? "info" : "warn"]({ source: c.source, ...report }, report.ok ? "config applied" : "config not applied");
+      this.log[report.ok ? "info" : "warn"](
+        { source: c.source, ...report },
+        report.ok ? "config applied" : "config not applied",
+      );
       return report;
     };
-    if (this.busy) return done({ ...base, ok: false, stage: "verify", code: "busy", message: "another config is being applied; try again" });
+    if (this.busy)
+      return done({
+        ...base,
+        ok: false,
+        stage: "verify",
+        code: "busy",
+        message: "another config is being applied; try again",
+      });
     this.busy = true;
     try {
       let v: VerifiedCandidate;
@@ -149,7 +179,14 @@ export class ConfigApplier {
         v = await this.verify(c);
       } catch (err) {
         const e = err as ProvisioningError;
-        return done({ ...base, ok: false, stage: "verify", code: e.code ?? "failed", message: e.message, ...(e.problems ? { problems: e.problems } : {}) });
+        return done({
+          ...base,
+          ok: false,
+          stage: "verify",
+          code: e.code ?? "failed",
+          message: e.message,
+          ...(e.problems ? { problems: e.problems } : {}),
+        });
       }
       await pausePoint("verified");
       return await this.store(c, v, done);
@@ -158,7 +195,11 @@ export class ConfigApplier {
     }
   }
 
-  private async store(c: ConfigCandidate, v: VerifiedCandidate, done: (r: Omit<ApplyReport, "durationMs" | "sha256">) => ApplyReport): Promise<ApplyReport> {
+  private async store(
+    c: ConfigCandidate,
+    v: VerifiedCandidate,
+    done: (r: Omit<ApplyReport, "durationMs" | "sha256">) => ApplyReport,
+  ): Promise<ApplyReport> {
     const path = this.deps.configPath;
     const info = { pillarId: v.config.pillar.id, signed: v.signed, ...(v.keyId ? { keyId: v.keyId } : {}) };
     const oldBytes = await readIfExists(path);
@@ -166,15 +207,31 @@ export class ConfigApplier {
     const previousSha256 = oldBytes ? sha256Hex(oldBytes) : undefined;
     const prevInfo = previousSha256 ? { previousSha256 } : {};
     if (previousSha256 === v.sha256) {
-      return done({ ok: true, stage: "done", code: "unchanged", message: "the pillar already runs this config", rolledBack: false, ...info, ...prevInfo });
+      return done({
+        ok: true,
+        stage: "done",
+        code: "unchanged",
+        message: "the pillar already runs this config",
+        rolledBack: false,
+        ...info,
+        ...prevInfo,
+      });
     }
     try {
       if (oldBytes) await replaceSignedPair(`${path}.prev`, oldBytes, oldSig, "prev");
-      await writeVerified(`${path}.trial`, Buffer.from(v.sha256 + "\n"), "trial");
+      await writeVerified(`${path}.trial`, Buffer.from(`${v.sha256}\n`), "trial");
       await pausePoint("trial-marked");
       await replaceSignedPair(path, c.bytes, c.signature, "config");
     } catch (err) {
-      return done({ ok: false, stage: "write", code: "write_failed", message: `could not store the config: ${(err as Error).message}`, rolledBack: false, ...info, ...prevInfo });
+      return done({
+        ok: false,
+        stage: "write",
+        code: "write_failed",
+        message: `could not store the config: ${(err as Error).message}`,
+        rolledBack: false,
+        ...info,
+        ...prevInfo,
+      });
     }
     const previous = this.deps.current();
     let stage: ApplyStage = "apply";
@@ -183,20 +240,44 @@ export class ConfigApplier {
       await withTimeout(this.deps.applyConfig(v.config), this.deps.applyTimeoutMs ?? 30_000, "applying the config");
       stage = "self-test";
       await pausePoint("self-test");
-      await withTimeout((this.deps.selfTest ?? defaultSelfTest)(v.config), this.deps.applyTimeoutMs ?? 30_000, "the self-test");
+      await withTimeout(
+        (this.deps.selfTest ?? defaultSelfTest)(v.config),
+        this.deps.applyTimeoutMs ?? 30_000,
+        "the self-test",
+      );
       await unlink(`${path}.trial`);
       await fsyncDir(dirname(path));
       await pausePoint("committed");
-      return done({ ok: true, stage: "done", code: "applied", message: `applied config for ${v.config.pillar.id}`, rolledBack: false, ...info, ...prevInfo });
+      return done({
+        ok: true,
+        stage: "done",
+        code: "applied",
+        message: `applied config for ${v.config.pillar.id}`,
+        rolledBack: false,
+        ...info,
+        ...prevInfo,
+      });
     } catch (err) {
       const reason = (err as Error).message;
       this.log.warn({ stage, reason }, "new config failed, rolling back");
       const back = await this.rollback(oldBytes, oldSig, previous);
-      return done({ ok: false, stage, code: stage === "apply" ? "apply_failed" : "self_test_failed", message: `${stage} failed: ${reason}; ${back}`, rolledBack: back.startsWith("rolled back"), ...info, ...prevInfo });
+      return done({
+        ok: false,
+        stage,
+        code: stage === "apply" ? "apply_failed" : "self_test_failed",
+        message: `${stage} failed: ${reason}; ${back}`,
+        rolledBack: back.startsWith("rolled back"),
+        ...info,
+        ...prevInfo,
+      });
     }
   }
 
-  private async rollback(oldBytes: Buffer | undefined, oldSig: string | undefined, previous: PillarConfig): Promise<string> {
+  private async rollback(
+    oldBytes: Buffer | undefined,
+    oldSig: string | undefined,
+    previous: PillarConfig,
+  ): Promise<string> {
     const path = this.deps.configPath;
     try {
       if (oldBytes) await replaceSignedPair(path, oldBytes, oldSig, "rollback");
@@ -215,7 +296,10 @@ export class ConfigApplier {
  * Run before the pillar loads its config: remove temp files of a killed write, roll back a
  * config that never passed its self-test (FILE.trial names it), drop stale signature lines.
  */
-export async function recoverConfigDir(configPath: string, log: Logger = moduleLogger("config-applier")): Promise<{ removedTemps: string[]; rolledBack: boolean }> {
+export async function recoverConfigDir(
+  configPath: string,
+  log: Logger = moduleLogger("config-applier"),
+): Promise<{ removedTemps: string[]; rolledBack: boolean }> {
   const removedTemps = await removeLeftoverTemps(configPath);
   let rolledBack = false;
   const trial = (await readIfExists(`${configPath}.trial`))?.toString("utf8").trim();
@@ -234,7 +318,8 @@ export async function recoverConfigDir(configPath: string, log: Logger = moduleL
   await compactSignature(configPath);
   await compactSignature(`${configPath}.prev`);
   // A kill while the very first .prev was being written can leave its .sig alone.
-  if (!(await readIfExists(`${configPath}.prev`)) && (await readIfExists(`${configPath}.prev.sig`))) await unlink(`${configPath}.prev.sig`);
+  if (!(await readIfExists(`${configPath}.prev`)) && (await readIfExists(`${configPath}.prev.sig`)))
+    await unlink(`${configPath}.prev.sig`);
   if (removedTemps.length) log.info({ removedTemps }, "removed leftover temp files");
   return { removedTemps, rolledBack };
 }

@@ -26,15 +26,24 @@ export function registerConfigApplyCommand(
 ): void {
   commands.register({
     name: CONFIG_APPLY_COMMAND,
-    description: "verify (signature, schema), store atomically, apply and self-test a new config; rolls back on failure",
+    description:
+      "verify (signature, schema), store atomically, apply and self-test a new config; rolls back on failure",
     args: {
       config: Type.String({ minLength: 2, maxLength: MAX_CONFIG_BYTES, description: "the config file's exact text" }),
       signature: Type.Optional(Type.String({ maxLength: 16_384, description: "the detached .sig file's text" })),
     },
     async handle(args, ctx) {
-      const report = await applier.apply({ bytes: Buffer.from(args.config, "utf8"), signature: args.signature, source: "mqtt" });
+      const report = await applier.apply({
+        bytes: Buffer.from(args.config, "utf8"),
+        signature: args.signature,
+        source: "mqtt",
+      });
       const base = { correlationId: ctx.correlationId, command: CONFIG_APPLY_COMMAND, at: new Date().toISOString() };
-      await lateAnswer?.(report.ok ? { ...base, ok: true, result: report } : { ...base, ok: false, error: { code: report.code, message: report.message } });
+      await lateAnswer?.(
+        report.ok
+          ? { ...base, ok: true, result: report }
+          : { ...base, ok: false, error: { code: report.code, message: report.message } },
+      );
       if (!report.ok) throw new CommandFailure(report.code, report.message);
       return report;
     },
@@ -76,7 +85,15 @@ export async function flashOverMqtt(o: MqttFlashOptions): Promise<CommandResult>
     });
     const resultTopic = topics.commandResult(CONFIG_APPLY_COMMAND);
     const result = new Promise<CommandResult>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no answer from pillar ${o.pillarId} within ${timeoutMs} ms (is it online? pillar/v1/${o.pillarId}/status)`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no answer from pillar ${o.pillarId} within ${timeoutMs} ms (is it online? pillar/v1/${o.pillarId}/status)`,
+            ),
+          ),
+        timeoutMs,
+      );
       client.on("message", (topic, payload) => {
         if (topic !== resultTopic) return;
         try {
@@ -91,7 +108,11 @@ export async function flashOverMqtt(o: MqttFlashOptions): Promise<CommandResult>
     });
     result.catch(() => undefined); // awaited below; no unhandled rejection if publishing fails first
     await client.subscribeAsync(resultTopic, { qos: 1 });
-    const payload = { correlationId, config: Buffer.from(o.bytes).toString("utf8"), ...(o.signature ? { signature: o.signature } : {}) };
+    const payload = {
+      correlationId,
+      config: Buffer.from(o.bytes).toString("utf8"),
+      ...(o.signature ? { signature: o.signature } : {}),
+    };
     await client.publishAsync(topics.command(CONFIG_APPLY_COMMAND), JSON.stringify(payload), { qos: 1 });
     return await result;
   } finally {

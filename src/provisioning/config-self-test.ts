@@ -17,9 +17,11 @@ export async function defaultSelfTest(config: PillarConfig): Promise<void> {
   } catch {
     throw new Error(`broker.url ${JSON.stringify(config.broker.url)} is not a URL`);
   }
-  if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(url.protocol)) throw new Error(`broker.url: unsupported protocol ${url.protocol}`);
+  if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(url.protocol))
+    throw new Error(`broker.url: unsupported protocol ${url.protocol}`);
   if (!url.hostname) throw new Error("broker.url has no host");
-  if (url.port && (Number(url.port) < 1 || Number(url.port) > 65535)) throw new Error(`broker.url: bad port ${url.port}`);
+  if (url.port && (Number(url.port) < 1 || Number(url.port) > 65535))
+    throw new Error(`broker.url: bad port ${url.port}`);
 
   switch (config.hal.driver) {
     case "sim": {

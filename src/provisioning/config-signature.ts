@@ -79,7 +79,7 @@ export function signatureLine(data: Uint8Array, privateKey: KeyObject): string {
 
 /** A complete .sig file text for `data`. */
 export function signatureFileText(data: Uint8Array, privateKey: KeyObject): string {
-  return signatureLine(data, privateKey) + "\n";
+  return `${signatureLine(data, privateKey)}\n`;
 }
 
 /** Parse a .sig text; throws SignatureError("malformed") naming the bad line. */
@@ -89,8 +89,18 @@ export function parseSignatureText(text: string, source = "signature"): Signatur
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const parts = line.split(/\s+/);
-    if (parts.length !== 5 || parts[0] !== SIG_MAGIC || parts[1] !== "ed25519" || !/^[0-9a-f]{16}$/.test(parts[2]!) || !/^[0-9a-f]{64}$/.test(parts[3]!) || !/^[A-Za-z0-9+/]+=*$/.test(parts[4]!)) {
-      throw new SignatureError("malformed", `${source}:${i + 1}: not a signature line ("${SIG_MAGIC} ed25519 KEYID SHA256 SIGNATURE")`);
+    if (
+      parts.length !== 5 ||
+      parts[0] !== SIG_MAGIC ||
+      parts[1] !== "ed25519" ||
+      !/^[0-9a-f]{16}$/.test(parts[2]!) ||
+      !/^[0-9a-f]{64}$/.test(parts[3]!) ||
+      !/^[A-Za-z0-9+/]+=*$/.test(parts[4]!)
+    ) {
+      throw new SignatureError(
+        "malformed",
+        `${source}:${i + 1}: not a signature line ("${SIG_MAGIC} ed25519 KEYID SHA256 SIGNATURE")`,
+      );
     }
     out.push({ keyId: parts[2]!, sha256: parts[3]!, signature: parts[4]! });
   });
@@ -106,24 +116,39 @@ export interface VerifiedSignature {
  * Check that `sigText` holds a valid signature of `data` by `publicKey`. Throws SignatureError
  * with a message an installer can act on (unsigned, changed after signing, other key, forged).
  */
-export function verifySignatureText(data: Uint8Array, sigText: string | undefined, publicKey: KeyObject, name = "config"): VerifiedSignature {
-  if (sigText === undefined || sigText.trim() === "") throw new SignatureError("unsigned", `${name} is not signed (no signature)`);
+export function verifySignatureText(
+  data: Uint8Array,
+  sigText: string | undefined,
+  publicKey: KeyObject,
+  name = "config",
+): VerifiedSignature {
+  if (sigText === undefined || sigText.trim() === "")
+    throw new SignatureError("unsigned", `${name} is not signed (no signature)`);
   const lines = parseSignatureText(sigText, `${name}.sig`);
   if (lines.length === 0) throw new SignatureError("unsigned", `${name} is not signed (empty signature)`);
   const keyId = keyIdOf(publicKey);
   const sha = sha256Hex(data);
   const forThis = lines.filter((l) => l.sha256 === sha);
   if (forThis.length === 0) {
-    throw new SignatureError("tampered", `${name} was changed after signing: its sha256 is ${sha.slice(0, 16)}…, the signature is for ${lines.map((l) => l.sha256.slice(0, 16) + "…").join(", ")}`);
+    throw new SignatureError(
+      "tampered",
+      `${name} was changed after signing: its sha256 is ${sha.slice(0, 16)}…, the signature is for ${lines.map((l) => `${l.sha256.slice(0, 16)}…`).join(", ")}`,
+    );
   }
   const byKey = forThis.filter((l) => l.keyId === keyId);
   if (byKey.length === 0) {
-    throw new SignatureError("wrong_key", `${name} is signed with key ${forThis.map((l) => l.keyId).join(", ")}, but this pillar trusts key ${keyId}`);
+    throw new SignatureError(
+      "wrong_key",
+      `${name} is signed with key ${forThis.map((l) => l.keyId).join(", ")}, but this pillar trusts key ${keyId}`,
+    );
   }
   for (const l of byKey) {
     if (verify(null, data, publicKey, Buffer.from(l.signature, "base64"))) return { keyId, sha256: sha };
   }
-  throw new SignatureError("bad_signature", `${name}: the signature does not verify with key ${keyId} (tampered or forged signature)`);
+  throw new SignatureError(
+    "bad_signature",
+    `${name}: the signature does not verify with key ${keyId} (tampered or forged signature)`,
+  );
 }
 
 /**

@@ -62,14 +62,25 @@ export function parseCsv(text: string, source = "csv"): CsvRecord[] {
         }
         const next = text[i];
         if (i < n && next !== "," && next !== "\n" && !(next === "\r" && text[i + 1] === "\n")) {
-          throw new CsvSyntaxError(source, line, i - lineStart + 1, `unexpected ${JSON.stringify(next)} after a closing quote`);
+          throw new CsvSyntaxError(
+            source,
+            line,
+            i - lineStart + 1,
+            `unexpected ${JSON.stringify(next)} after a closing quote`,
+          );
         }
       } else {
         const start = i;
         while (i < n) {
           const ch = text[i];
           if (ch === "," || ch === "\n" || (ch === "\r" && text[i + 1] === "\n")) break;
-          if (ch === '"') throw new CsvSyntaxError(source, line, i - lineStart + 1, "a quote inside an unquoted field (quote the whole field and double the quote)");
+          if (ch === '"')
+            throw new CsvSyntaxError(
+              source,
+              line,
+              i - lineStart + 1,
+              "a quote inside an unquoted field (quote the whole field and double the quote)",
+            );
           i++;
         }
         value = text.slice(start, i);

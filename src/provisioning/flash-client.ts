@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { sha256Hex } from "./config-signature.js";
-import { crcHex, DEFAULT_CHUNK_BYTES, FLASH_PROTOCOL_VERSION, PROGRESS_INTERVAL_MS, type ClientFrame } from "./flash-protocol.js";
+import {
+  crcHex,
+  DEFAULT_CHUNK_BYTES,
+  FLASH_PROTOCOL_VERSION,
+  PROGRESS_INTERVAL_MS,
+  type ClientFrame,
+} from "./flash-protocol.js";
 import { SerialLink, type LinkEvent } from "./serial-link.js";
 
 export interface FlashOptions {
@@ -72,7 +78,11 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const e = queue.shift();
-      if (e?.kind === "closed") throw new FlashError("link_lost", `the serial link closed during ${phase} (${e.reason}): cable pulled? The pillar keeps its current config.`);
+      if (e?.kind === "closed")
+        throw new FlashError(
+          "link_lost",
+          `the serial link closed during ${phase} (${e.reason}): cable pulled? The pillar keeps its current config.`,
+        );
       if (e?.kind === "frame") return e.frame;
       if (e?.kind === "bad") return "bad";
       const left = deadline - Date.now();
@@ -92,11 +102,18 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
     try {
       await link.send(f);
     } catch (err) {
-      throw new FlashError("link_lost", `the serial link failed during ${phase}: ${(err as Error).message} (cable pulled?). The pillar keeps its current config.`);
+      throw new FlashError(
+        "link_lost",
+        `the serial link failed during ${phase}: ${(err as Error).message} (cable pulled?). The pillar keeps its current config.`,
+      );
     }
   };
   /** Send `f` until a frame passes `done`; NAK or silence sends it again. ERR throws. */
-  const exchange = async (f: ClientFrame, done: (m: Msg) => boolean, timeoutMs = o.frameTimeoutMs ?? 2000): Promise<Msg> => {
+  const exchange = async (
+    f: ClientFrame,
+    done: (m: Msg) => boolean,
+    timeoutMs = o.frameTimeoutMs ?? 2000,
+  ): Promise<Msg> => {
     const tries = o.maxTries ?? 5;
     let lastProblem = "no answer";
     for (let attempt = 1; attempt <= tries; attempt++) {
@@ -110,7 +127,8 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
           lastProblem = "garbled answer";
           break;
         }
-        if (m.t === "ERR") throw new FlashError(String(m.code), `the pillar refused during ${phase}: ${String(m.message)}`);
+        if (m.t === "ERR")
+          throw new FlashError(String(m.code), `the pillar refused during ${phase}: ${String(m.message)}`);
         if (done(m)) return m;
         if (m.t === "NAK" && (m.seq === undefined || m.seq === (f as { seq?: number }).seq)) {
           lastProblem = String(m.reason);
@@ -119,7 +137,10 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
         // anything else is a late answer to an earlier frame: ignore it
       }
     }
-    throw new FlashError("no_answer", `${phase}: gave up after ${tries} tries (${lastProblem}); is the cable connected and the pillar running its provisioning listener?`);
+    throw new FlashError(
+      "no_answer",
+      `${phase}: gave up after ${tries} tries (${lastProblem}); is the cable connected and the pillar running its provisioning listener?`,
+    );
   };
 
   await link.open();
@@ -138,8 +159,16 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
         }
       }
     }
-    if (!hello) throw new FlashError("no_pillar", `no pillar answered on ${o.port} within ${o.helloTimeoutMs ?? 10_000} ms: check the cable and that the pillar is powered`);
-    if (hello.proto !== FLASH_PROTOCOL_VERSION) throw new FlashError("protocol", `the pillar speaks flash protocol ${String(hello.proto)}, this tool ${FLASH_PROTOCOL_VERSION}`);
+    if (!hello)
+      throw new FlashError(
+        "no_pillar",
+        `no pillar answered on ${o.port} within ${o.helloTimeoutMs ?? 10_000} ms: check the cable and that the pillar is powered`,
+      );
+    if (hello.proto !== FLASH_PROTOCOL_VERSION)
+      throw new FlashError(
+        "protocol",
+        `the pillar speaks flash protocol ${String(hello.proto)}, this tool ${FLASH_PROTOCOL_VERSION}`,
+      );
     const before = { pillarId: String(hello.pillarId), version: String(hello.version), mode: String(hello.mode) };
     say(`connected: pillar ${before.pillarId}, software ${before.version}, ${before.mode} mode`);
 
@@ -148,11 +177,17 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
     const sha256 = sha256Hex(bytes);
     const chunks = Math.ceil(bytes.length / chunkSize);
     phase = "BEGIN";
-    await exchange({ t: "BEGIN", size: bytes.length, sha256, chunkSize, chunks, signature: o.signature ?? null }, (m) => m.t === "READY");
+    await exchange(
+      { t: "BEGIN", size: bytes.length, sha256, chunkSize, chunks, signature: o.signature ?? null },
+      (m) => m.t === "READY",
+    );
     for (let seq = 0; seq < chunks; seq++) {
       phase = `transfer of chunk ${seq + 1}/${chunks}`;
       const part = bytes.subarray(seq * chunkSize, (seq + 1) * chunkSize);
-      await exchange({ t: "DATA", seq, data: part.toString("base64"), crc: crcHex(part) }, (m) => m.t === "ACK" && m.seq === seq);
+      await exchange(
+        { t: "DATA", seq, data: part.toString("base64"), crc: crcHex(part) },
+        (m) => m.t === "ACK" && m.seq === seq,
+      );
     }
     say(`sent ${bytes.length} bytes in ${chunks} chunks${retransmits ? ` (${retransmits} resent)` : ""}`);
     phase = "VERIFY";
@@ -166,7 +201,11 @@ export async function flashOverSerial(o: FlashOptions): Promise<FlashResult> {
     let r: Msg | "bad" | null;
     do r = await next(Math.min(silenceMs, resultDeadline - Date.now()));
     while (r !== null && (r === "bad" || r.t !== "RESULT"));
-    if (r === null) throw new FlashError("no_result", "the pillar accepted APPLY, then stopped answering (restarted or powered off?): on its next start it keeps the new config only if it had passed its self-test; flash again to see which config it runs");
+    if (r === null)
+      throw new FlashError(
+        "no_result",
+        "the pillar accepted APPLY, then stopped answering (restarted or powered off?): on its next start it keeps the new config only if it had passed its self-test; flash again to see which config it runs",
+      );
     return {
       ok: r.ok === true,
       code: String(r.code),

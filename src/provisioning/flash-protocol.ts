@@ -38,7 +38,17 @@ export type PillarFrame =
   | { t: "APPLYING" }
   /** Sent every second while applying, so the installer can tell a slow apply from a dead pillar. */
   | { t: "PROGRESS"; stage: string }
-  | { t: "RESULT"; ok: boolean; code: string; stage: string; message: string; pillarId?: string; sha256: string; rolledBack: boolean; durationMs: number }
+  | {
+      t: "RESULT";
+      ok: boolean;
+      code: string;
+      stage: string;
+      message: string;
+      pillarId?: string;
+      sha256: string;
+      rolledBack: boolean;
+      durationMs: number;
+    }
   | { t: "ERR"; code: string; message: string };
 
 export type Frame = ClientFrame | PillarFrame;

@@ -58,7 +58,8 @@ export function formatProblem(source: string, p: InventoryProblem): string {
 function schemaAt(path: string): TSchema | undefined {
   let node: TSchema | undefined = PillarConfigSchema;
   for (const seg of path.split(".")) {
-    const props: Record<string, TSchema> | undefined = (node as { properties?: Record<string, TSchema> } | undefined)?.properties;
+    const props: Record<string, TSchema> | undefined = (node as { properties?: Record<string, TSchema> } | undefined)
+      ?.properties;
     node = props?.[seg];
     if (!node) return undefined;
   }
@@ -107,12 +108,16 @@ function cellValue(cell: string, schema: TSchema): unknown {
   try {
     return JSON.parse(cell) as unknown;
   } catch {
-    throw new Error(`${JSON.stringify(cell)} is not a JSON value (this field takes ${JSON.stringify(schema.description ?? "a JSON value")})`);
+    throw new Error(
+      `${JSON.stringify(cell)} is not a JSON value (this field takes ${JSON.stringify(schema.description ?? "a JSON value")})`,
+    );
   }
 }
 
 function range(value: unknown, lo: number, hi: number): string | undefined {
-  return typeof value === "number" && (value < lo || value > hi) ? `${value} is not between ${lo} and ${hi}` : undefined;
+  return typeof value === "number" && (value < lo || value > hi)
+    ? `${value} is not between ${lo} and ${hi}`
+    : undefined;
 }
 
 /**
@@ -132,14 +137,20 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
     const known = INVENTORY_COLUMNS[name];
     if (known) return known.path;
     if (name.includes(".") && schemaAt(name)) return name;
-    problems.push({ line: header.line, column: name, message: `unknown column; use one of ${Object.keys(INVENTORY_COLUMNS).join(", ")} or a dotted config path` });
+    problems.push({
+      line: header.line,
+      column: name,
+      message: `unknown column; use one of ${Object.keys(INVENTORY_COLUMNS).join(", ")} or a dotted config path`,
+    });
     return undefined;
   });
   columns.forEach((name, i) => {
-    if (columns.indexOf(name) !== i) problems.push({ line: header.line, column: name, message: "appears twice in the header" });
+    if (columns.indexOf(name) !== i)
+      problems.push({ line: header.line, column: name, message: "appears twice in the header" });
   });
   for (const [name, def] of Object.entries(INVENTORY_COLUMNS)) {
-    if (def.required && !columns.includes(name)) problems.push({ line: header.line, column: name, message: "required column is missing" });
+    if (def.required && !columns.includes(name))
+      problems.push({ line: header.line, column: name, message: "required column is missing" });
   }
   if (problems.length) throw new InventoryError(source, problems);
 
@@ -163,13 +174,16 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
       }
       try {
         setPath(doc, path, cellValue(raw, schemaAt(path)!));
-        cells.set("/" + path.replace(/\./g, "/"), { column, raw });
+        cells.set(`/${path.replace(/\./g, "/")}`, { column, raw });
       } catch (err) {
         problems.push({ line: rec.line, column, message: (err as Error).message });
       }
     });
     const loc = doc.location as { lat?: unknown; lon?: unknown } | undefined;
-    for (const [column, value, lo, hi] of [["lat", loc?.lat, -90, 90], ["lon", loc?.lon, -180, 180]] as const) {
+    for (const [column, value, lo, hi] of [
+      ["lat", loc?.lat, -90, 90],
+      ["lon", loc?.lon, -180, 180],
+    ] as const) {
       const bad = range(value, lo, hi);
       if (bad && cells.has(`/location/${column}`)) problems.push({ line: rec.line, column, message: bad });
     }
@@ -180,28 +194,42 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const p of err.problems) {
-        const hit = [...cells.entries()].find(([ptr]) => p.path === ptr || p.path.startsWith(ptr + "/"));
-        if (hit) problems.push({ line: rec.line, column: hit[1].column, message: `${JSON.stringify(hit[1].raw)} ${p.message}` });
+        const hit = [...cells.entries()].find(([ptr]) => p.path === ptr || p.path.startsWith(`${ptr}/`));
+        if (hit)
+          problems.push({
+            line: rec.line,
+            column: hit[1].column,
+            message: `${JSON.stringify(hit[1].raw)} ${p.message}`,
+          });
         else problems.push({ line: rec.line, message: `${p.path}: ${p.message} (value from the defaults)` });
       }
       continue;
     }
     const firstId = idLines.get(config.pillar.id);
     if (firstId !== undefined) {
-      problems.push({ line: rec.line, column: "id", message: `"${config.pillar.id}" is already used on line ${firstId}` });
+      problems.push({
+        line: rec.line,
+        column: "id",
+        message: `"${config.pillar.id}" is already used on line ${firstId}`,
+      });
       continue;
     }
     idLines.set(config.pillar.id, rec.line);
     const clientId = config.broker.clientId ?? `pillar-${config.pillar.id}`;
     const firstClient = clientIdLines.get(clientId);
     if (firstClient !== undefined) {
-      problems.push({ line: rec.line, column: "broker_client_id", message: `"${clientId}" is already used on line ${firstClient}` });
+      problems.push({
+        line: rec.line,
+        column: "broker_client_id",
+        message: `"${clientId}" is already used on line ${firstClient}`,
+      });
       continue;
     }
     clientIdLines.set(clientId, rec.line);
     rows.push({ line: rec.line, id: config.pillar.id, config: schemaOrdered(config) as PillarConfig });
   }
-  if (records.length === 1) problems.push({ line: header.line, message: "no pillars: the inventory has only a header" });
+  if (records.length === 1)
+    problems.push({ line: header.line, message: "no pillars: the inventory has only a header" });
   if (problems.length) {
     const col = (p: InventoryProblem) => (p.column === undefined ? columns.length : columns.indexOf(p.column));
     problems.sort((a, b) => a.line - b.line || col(a) - col(b));

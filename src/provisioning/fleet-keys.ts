@@ -64,7 +64,10 @@ async function exists(p: string): Promise<boolean> {
  * A named path is returned even when missing (verification then fails with a clear error);
  * returns undefined when nothing is named and neither default file exists.
  */
-export async function resolveFleetPublicKey(config: PillarConfig | undefined, explicit?: string): Promise<string | undefined> {
+export async function resolveFleetPublicKey(
+  config: PillarConfig | undefined,
+  explicit?: string,
+): Promise<string | undefined> {
   // A path someone named is used as is: if it is missing, verifying says so instead of
   // silently trusting another key.
   const named = explicit ?? config?.provisioning?.publicKey ?? process.env.PILLAR_FLEET_PUBKEY;

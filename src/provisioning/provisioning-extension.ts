@@ -70,7 +70,14 @@ export function attachProvisioning(app: PillarApp, o: ProvisioningOptions): Prov
           const bytes = await readIfExists(o.configPath);
           const keyPath = o.publicKeyPath ?? (await resolveFleetPublicKey(c));
           const keyId = keyPath ? await readPublicKey(keyPath).then(keyIdOf, () => null) : null;
-          return { pillarId: c.pillar.id, version: o.version, mode: c.pillar.mode, configVersion: c.version, configSha256: bytes ? sha256Hex(bytes) : null, keyId };
+          return {
+            pillarId: c.pillar.id,
+            version: o.version,
+            mode: c.pillar.mode,
+            configVersion: c.version,
+            configSha256: bytes ? sha256Hex(bytes) : null,
+            keyId,
+          };
         },
       })
     : undefined;
@@ -81,7 +88,9 @@ export function attachProvisioning(app: PillarApp, o: ProvisioningOptions): Prov
     registerConfigApplyCommand(a.commands, applier, async (result) => {
       if (a.commands === commands) return; // no rebuild: the CommandService answers itself
       if (await waitConnected(a, 15_000)) {
-        await a.uplink.publish(topicsAtRequest.commandResult(CONFIG_APPLY_COMMAND), JSON.stringify(result), { qos: 1 }).catch((err: Error) => log.warn({ err: err.message }, "could not send the config.apply result"));
+        await a.uplink
+          .publish(topicsAtRequest.commandResult(CONFIG_APPLY_COMMAND), JSON.stringify(result), { qos: 1 })
+          .catch((err: Error) => log.warn({ err: err.message }, "could not send the config.apply result"));
       }
     });
     return [
@@ -111,7 +120,10 @@ export function attachProvisioning(app: PillarApp, o: ProvisioningOptions): Prov
  * `--provision-port` or `provisioning.port`. Skipped when the pillar runs the shipped example
  * config, which a flash must not overwrite.
  */
-export async function provisionRun(app: PillarApp, ctx: { configPath: string; provisionPort?: string; version: string }): Promise<ProvisioningHandle | undefined> {
+export async function provisionRun(
+  app: PillarApp,
+  ctx: { configPath: string; provisionPort?: string; version: string },
+): Promise<ProvisioningHandle | undefined> {
   const log = moduleLogger("provisioning", app.log);
   if (resolve(ctx.configPath) === resolve(PROJECT_ROOT, "config/examples/sim.json")) {
     log.info("provisioning off: the pillar runs the shipped example config (pass --config FILE to flash it)");
@@ -123,8 +135,17 @@ export async function provisionRun(app: PillarApp, ctx: { configPath: string; pr
   const bootDir = process.env.PILLAR_BOOT_DIR ?? DEFAULT_BOOT_DIR;
   const boot = await importBootDirConfig(
     bootDir,
-    new ConfigApplier({ configPath: ctx.configPath, current: () => app.live.get(), applyConfig: async (c) => app.live.set(c), log: moduleLogger("config-applier", app.log) }),
+    new ConfigApplier({
+      configPath: ctx.configPath,
+      current: () => app.live.get(),
+      applyConfig: async (c) => app.live.set(c),
+      log: moduleLogger("config-applier", app.log),
+    }),
   ).catch((err: Error) => log.error({ err: err.message, bootDir }, "could not import the boot partition config"));
-  if (boot) log[boot.ok ? "info" : "error"]({ bootDir, ...boot }, boot.ok ? "config from the boot partition applied" : "config on the boot partition refused");
+  if (boot)
+    log[boot.ok ? "info" : "error"](
+      { bootDir, ...boot },
+      boot.ok ? "config from the boot partition applied" : "config on the boot partition refused",
+    );
   return attachProvisioning(app, { configPath: ctx.configPath, port: ctx.provisionPort, version: ctx.version });
 }

@@ -2,7 +2,15 @@ import type { Logger } from "pino";
 import { moduleLogger } from "../log/logger.js";
 import type { ConfigApplier } from "./config-applier.js";
 import { sha256Hex } from "./config-signature.js";
-import { crcHex, FLASH_PROTOCOL_VERSION, MAX_CHUNK_BYTES, MAX_CONFIG_BYTES, PROGRESS_INTERVAL_MS, type PillarFrame, type PillarIdentity } from "./flash-protocol.js";
+import {
+  crcHex,
+  FLASH_PROTOCOL_VERSION,
+  MAX_CHUNK_BYTES,
+  MAX_CONFIG_BYTES,
+  PROGRESS_INTERVAL_MS,
+  type PillarFrame,
+  type PillarIdentity,
+} from "./flash-protocol.js";
 import { SerialLink, type LinkEvent } from "./serial-link.js";
 
 export interface ProvisioningListenerDeps {
@@ -83,7 +91,11 @@ export class ProvisioningListener {
 
   private drop(reason: string): void {
     const t = this.transfer;
-    if (t) this.log.warn({ reason, received: t.parts.length, chunks: t.chunks }, `transfer aborted (${reason}) after ${t.parts.length}/${t.chunks} chunks; the current config is unchanged`);
+    if (t)
+      this.log.warn(
+        { reason, received: t.parts.length, chunks: t.chunks },
+        `transfer aborted (${reason}) after ${t.parts.length}/${t.chunks} chunks; the current config is unchanged`,
+      );
     this.transfer = undefined;
     clearTimeout(this.idleTimer);
   }
@@ -91,7 +103,10 @@ export class ProvisioningListener {
   private touch(): void {
     clearTimeout(this.idleTimer);
     if (!this.transfer) return;
-    this.idleTimer = setTimeout(() => this.drop(`no frame for ${this.deps.sessionTimeoutMs ?? 15_000} ms`), this.deps.sessionTimeoutMs ?? 15_000);
+    this.idleTimer = setTimeout(
+      () => this.drop(`no frame for ${this.deps.sessionTimeoutMs ?? 15_000} ms`),
+      this.deps.sessionTimeoutMs ?? 15_000,
+    );
   }
 
   private async onLinkEvent(link: SerialLink, e: LinkEvent): Promise<void> {
@@ -132,17 +147,47 @@ export class ProvisioningListener {
         this.drop("new session");
         const id = await this.deps.identity();
         this.log.info({ session: f.session }, "flash session opened");
-        return reply({ t: "HELLO", proto: FLASH_PROTOCOL_VERSION, session: String(f.session ?? ""), maxChunk: MAX_CHUNK_BYTES, ...id });
+        return reply({
+          t: "HELLO",
+          proto: FLASH_PROTOCOL_VERSION,
+          session: String(f.session ?? ""),
+          maxChunk: MAX_CHUNK_BYTES,
+          ...id,
+        });
       }
       case "BEGIN": {
-        const { size, sha256, chunkSize, chunks, signature } = f as { size: number; sha256: string; chunkSize: number; chunks: number; signature: unknown };
+        const { size, sha256, chunkSize, chunks, signature } = f as {
+          size: number;
+          sha256: string;
+          chunkSize: number;
+          chunks: number;
+          signature: unknown;
+        };
         const ok =
-          Number.isInteger(size) && size > 0 && size <= MAX_CONFIG_BYTES &&
-          Number.isInteger(chunkSize) && chunkSize > 0 && chunkSize <= MAX_CHUNK_BYTES &&
-          chunks === Math.ceil(size / chunkSize) && typeof sha256 === "string" && /^[0-9a-f]{64}$/.test(sha256) &&
+          Number.isInteger(size) &&
+          size > 0 &&
+          size <= MAX_CONFIG_BYTES &&
+          Number.isInteger(chunkSize) &&
+          chunkSize > 0 &&
+          chunkSize <= MAX_CHUNK_BYTES &&
+          chunks === Math.ceil(size / chunkSize) &&
+          typeof sha256 === "string" &&
+          /^[0-9a-f]{64}$/.test(sha256) &&
           (signature === null || typeof signature === "string");
-        if (!ok) return err("bad_begin", `BEGIN needs size 1..${MAX_CONFIG_BYTES}, chunkSize 1..${MAX_CHUNK_BYTES}, chunks = ceil(size/chunkSize), sha256 hex`);
-        this.transfer = { size, sha256, chunkSize, chunks, signature: signature as string | null, parts: [], verified: false };
+        if (!ok)
+          return err(
+            "bad_begin",
+            `BEGIN needs size 1..${MAX_CONFIG_BYTES}, chunkSize 1..${MAX_CHUNK_BYTES}, chunks = ceil(size/chunkSize), sha256 hex`,
+          );
+        this.transfer = {
+          size,
+          sha256,
+          chunkSize,
+          chunks,
+          signature: signature as string | null,
+          parts: [],
+          verified: false,
+        };
         this.touch();
         this.log.info({ size, chunks, signed: signature !== null }, "receiving a config");
         return reply({ t: "READY", chunks });
@@ -152,10 +197,12 @@ export class ProvisioningListener {
         if (!t) return err("no_transfer", "DATA before BEGIN");
         const seq = f.seq as number;
         if (seq < t.parts.length) return reply({ t: "ACK", seq }); // a repeat: our ACK was lost
-        if (seq !== t.parts.length) return reply({ t: "NAK", seq: t.parts.length, reason: `expected chunk ${t.parts.length}` });
+        if (seq !== t.parts.length)
+          return reply({ t: "NAK", seq: t.parts.length, reason: `expected chunk ${t.parts.length}` });
         const data = Buffer.from(String(f.data ?? ""), "base64");
         const want = seq === t.chunks - 1 ? t.size - seq * t.chunkSize : t.chunkSize;
-        if (crcHex(data) !== f.crc || data.length !== want) return reply({ t: "NAK", seq, reason: "chunk checksum mismatch" });
+        if (crcHex(data) !== f.crc || data.length !== want)
+          return reply({ t: "NAK", seq, reason: "chunk checksum mismatch" });
         t.parts.push(data);
         return reply({ t: "ACK", seq });
       }
@@ -171,7 +218,13 @@ export class ProvisioningListener {
         try {
           const v = await this.deps.applier.verify({ bytes, signature: t.signature ?? undefined, source: "serial" });
           t.verified = true;
-          return reply({ t: "VERIFIED", sha256: v.sha256, pillarId: v.config.pillar.id, signed: v.signed, keyId: v.keyId ?? null });
+          return reply({
+            t: "VERIFIED",
+            sha256: v.sha256,
+            pillarId: v.config.pillar.id,
+            signed: v.signed,
+            keyId: v.keyId ?? null,
+          });
         } catch (e) {
           const pe = e as { code?: string; message: string };
           this.log.warn({ code: pe.code, reason: pe.message }, "config refused");
@@ -188,8 +241,22 @@ export class ProvisioningListener {
         this.applying = true;
         const progress = setInterval(() => void reply({ t: "PROGRESS", stage: "applying" }), PROGRESS_INTERVAL_MS);
         try {
-          const r = await this.deps.applier.apply({ bytes: Buffer.concat(t.parts), signature: t.signature ?? undefined, source: "serial" });
-          return reply({ t: "RESULT", ok: r.ok, code: r.code, stage: r.stage, message: r.message, ...(r.pillarId ? { pillarId: r.pillarId } : {}), sha256: r.sha256, rolledBack: r.rolledBack, durationMs: r.durationMs });
+          const r = await this.deps.applier.apply({
+            bytes: Buffer.concat(t.parts),
+            signature: t.signature ?? undefined,
+            source: "serial",
+          });
+          return reply({
+            t: "RESULT",
+            ok: r.ok,
+            code: r.code,
+            stage: r.stage,
+            message: r.message,
+            ...(r.pillarId ? { pillarId: r.pillarId } : {}),
+            sha256: r.sha256,
+            rolledBack: r.rolledBack,
+            durationMs: r.durationMs,
+          });
         } finally {
           clearInterval(progress);
           this.applying = false;

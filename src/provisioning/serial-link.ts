@@ -35,13 +35,16 @@ export class SerialLink {
 
   async open(): Promise<void> {
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false, hupcl: false });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new Error(`cannot open ${this.path}: ${err.message}`)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((err) => (err ? reject(new Error(`cannot open ${this.path}: ${err.message}`)) : resolve())),
+    );
     this.port = port;
     this.closedReported = false;
     const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "utf8" }));
     parser.on("data", (line: string) => {
       if (line.trim() === "") return;
-      if (line.length > MAX_LINE) return this.listener({ kind: "bad", reason: "line too long", line: line.slice(0, 80) });
+      if (line.length > MAX_LINE)
+        return this.listener({ kind: "bad", reason: "line too long", line: line.slice(0, 80) });
       const d = decodeFrame(line);
       if ("frame" in d) this.listener({ kind: "frame", frame: d.frame });
       else this.listener({ kind: "bad", reason: d.error, line: line.slice(0, 200) });

@@ -53,7 +53,8 @@ export async function writeVerified(path: string, data: Uint8Array, point: strin
       await fh.close();
     }
     const back = await readFile(tmp);
-    if (sha256Hex(back) !== sha256Hex(data)) throw new Error(`${tmp}: read back differs from what was written (storage fault)`);
+    if (sha256Hex(back) !== sha256Hex(data))
+      throw new Error(`${tmp}: read back differs from what was written (storage fault)`);
     await pausePoint(`${point}-temp-written`);
     await rename(tmp, path);
   } catch (err) {
@@ -76,14 +77,19 @@ function joinSigLines(...texts: (string | undefined)[]): string {
       }
     }
   }
-  return out.length ? out.join("\n") + "\n" : "";
+  return out.length ? `${out.join("\n")}\n` : "";
 }
 
 /**
  * Replace `path` (and `path.sig`) with `data` (and `sig`, or no signature). `point` prefixes
  * the names of the pause points (e.g. "config" → "config:sig-merged").
  */
-export async function replaceSignedPair(path: string, data: Uint8Array, sig: string | undefined, point: string): Promise<void> {
+export async function replaceSignedPair(
+  path: string,
+  data: Uint8Array,
+  sig: string | undefined,
+  point: string,
+): Promise<void> {
   const sigPath = `${path}.sig`;
   if (sig) {
     const oldSig = (await readIfExists(sigPath))?.toString("utf8");
@@ -121,7 +127,7 @@ export async function compactSignature(path: string): Promise<boolean> {
   const data = await readIfExists(path);
   const sigText = (await readIfExists(`${path}.sig`))?.toString("utf8");
   if (!data || !sigText) return false;
-  let lines;
+  let lines: ReturnType<typeof parseSignatureText>;
   try {
     lines = parseSignatureText(sigText);
   } catch {
@@ -130,7 +136,10 @@ export async function compactSignature(path: string): Promise<boolean> {
   const sha = sha256Hex(data);
   const keep = lines.filter((l) => l.sha256 === sha);
   if (keep.length === 0 || keep.length === lines.length) return false;
-  const text = sigText.split(/\r?\n/).filter((l) => l.trim() && l.includes(` ${sha} `)).join("\n") + "\n";
+  const text = `${sigText
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && l.includes(` ${sha} `))
+    .join("\n")}\n`;
   await writeVerified(`${path}.sig`, Buffer.from(text), "recover:sig");
   return true;
 }

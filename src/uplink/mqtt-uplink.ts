@@ -63,7 +63,12 @@ export class MqttUplink {
       queueQoSZero: false,
       protocolVersion: 4,
       outgoingStore: new NullStore() as unknown as IStore,
-      will: { topic: this.topics.status, payload: Buffer.from(JSON.stringify(this.statusPayload("offline", "connection lost"))), qos: 1, retain: true },
+      will: {
+        topic: this.topics.status,
+        payload: Buffer.from(JSON.stringify(this.statusPayload("offline", "connection lost"))),
+        qos: 1,
+        retain: true,
+      },
     });
     this.client = client;
     client.on("connect", () => this.onConnect());
@@ -89,7 +94,9 @@ export class MqttUplink {
     this.opts.log.info("broker connected");
     const filters = [...this.subs.keys()];
     if (filters.length) this.client?.subscribe(filters, { qos: 1 });
-    void this.publish(this.topics.status, JSON.stringify(this.statusPayload("online")), { qos: 1, retain: true }).catch(() => undefined);
+    void this.publish(this.topics.status, JSON.stringify(this.statusPayload("online")), { qos: 1, retain: true }).catch(
+      () => undefined,
+    );
     this.opts.bus.emit("uplink.connected", { at: Date.now() });
   }
 
@@ -159,10 +166,15 @@ export class MqttUplink {
     if (this.connected) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 1000);
-        client.publish(this.topics.status, JSON.stringify(this.statusPayload("offline", "shutdown")), { qos: 1, retain: true }, () => {
-          clearTimeout(t);
-          resolve();
-        });
+        client.publish(
+          this.topics.status,
+          JSON.stringify(this.statusPayload("offline", "shutdown")),
+          { qos: 1, retain: true },
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+        );
       });
     }
     this.connected = false;

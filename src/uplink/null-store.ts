@@ -7,7 +7,7 @@ import type { IStore } from "mqtt";
  * send messages twice and out of seq order.
  */
 export class NullStore {
-  put(packet: Parameters<IStore["put"]>[0], cb: Parameters<IStore["put"]>[1]): IStore {
+  put(_packet: Parameters<IStore["put"]>[0], cb: Parameters<IStore["put"]>[1]): IStore {
     cb?.();
     return this;
   }
@@ -19,7 +19,7 @@ export class NullStore {
     cb(undefined, packet as Parameters<Parameters<IStore["del"]>[1]>[1]);
     return this;
   }
-  get(packet: Parameters<IStore["get"]>[0], cb: Parameters<IStore["get"]>[1]): IStore {
+  get(_packet: Parameters<IStore["get"]>[0], cb: Parameters<IStore["get"]>[1]): IStore {
     cb(new Error("NullStore keeps no packets"));
     return this;
   }

@@ -23,7 +23,9 @@ import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { cpuSeconds, percentile, round, rssMb } from "./proc-stats.js";
 
-export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESSES ?? 7)): Promise<Record<string, number>> {
+export async function runCallBench(
+  presses = Number(process.env.BENCH_CALL_PRESSES ?? 7),
+): Promise<Record<string, number>> {
   const mosq = await new TestMosquitto().start();
   const dir = await mkdtemp(join(tmpdir(), "call-bench-"));
   const doc = testConfigDoc({
@@ -39,7 +41,12 @@ export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESS
   const center = await mqtt.connectAsync(mosq.url, { clientId: "bench-center", protocolVersion: 4 });
   try {
     await pillar.start();
-    console_ = new ConsoleServer({ brokerUrl: mosq.url, port: 0, simControlUrl: `http://127.0.0.1:${pillar.controlPort}`, log: pino({ level: "silent" }) });
+    console_ = new ConsoleServer({
+      brokerUrl: mosq.url,
+      port: 0,
+      simControlUrl: `http://127.0.0.1:${pillar.controlPort}`,
+      log: pino({ level: "silent" }),
+    });
     await console_.start();
     chrome = await startChromium({ fakeAudioWav: await officerVoiceWav() });
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -50,10 +57,18 @@ export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESS
       const inc = (await pillar.http("GET", "/state")).incident as { incidentId: string | null };
       if (!inc.incidentId) return;
       for (const cmd of ["incident.ack", "incident.close"]) {
-        await center.publishAsync(`pillar/v1/bench-001/cmd/${cmd}`, JSON.stringify({ correlationId: `b-${cmd}`, incidentId: inc.incidentId }), { qos: 1 });
+        await center.publishAsync(
+          `pillar/v1/bench-001/cmd/${cmd}`,
+          JSON.stringify({ correlationId: `b-${cmd}`, incidentId: inc.incidentId }),
+          { qos: 1 },
+        );
         await sleep(100);
       }
-      await waitFor("idle", async () => ((await pillar.http("GET", "/state")).incident as { state: string }).state === "idle", 10_000);
+      await waitFor(
+        "idle",
+        async () => ((await pillar.http("GET", "/state")).incident as { state: string }).state === "idle",
+        10_000,
+      );
       await waitFor("no session", async () => (await pillar.http("GET", "/call")).session === null, 10_000);
     };
 
@@ -67,7 +82,11 @@ export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESS
       await page.evaluate(() => ((window as any).pillarConsole.stats.firstFrameAt = null));
       const t0 = Date.now();
       await pillar.click(40);
-      const first = await waitFor("first frame", () => page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number | null), 20_000);
+      const first = await waitFor(
+        "first frame",
+        () => page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number | null),
+        20_000,
+      );
       lat.push(first - t0);
       if (i < presses - 1) {
         await closeIncident();
@@ -80,11 +99,15 @@ export async function runCallBench(presses = Number(process.env.BENCH_CALL_PRESS
       const pp = pillar.pid!;
       const a = await cpuSeconds(pp);
       await sleep(5000);
-      console.error(`video only (not answered): pillar ${(((await cpuSeconds(pp)) - a) / 5 * 100).toFixed(1)} %`);
+      console.error(`video only (not answered): pillar ${((((await cpuSeconds(pp)) - a) / 5) * 100).toFixed(1)} %`);
     }
     // The last call: answer (two-way audio), let it settle, then measure 10 s of streaming.
     await page.locator(".card.alarm button.answer").first().click();
-    await waitFor("answered", async () => ((await pillar.http("GET", "/call")).session as { state: string } | null)?.state === "answered", 10_000);
+    await waitFor(
+      "answered",
+      async () => ((await pillar.http("GET", "/call")).session as { state: string } | null)?.state === "answered",
+      10_000,
+    );
     await sleep(2000);
     const cameraPid = (await pillar.http("GET", "/call")).camera.pid as number;
     const pillarPid = pillar.pid!;

@@ -38,23 +38,50 @@ export async function runFleetBench(): Promise<Record<string, number>> {
   try {
     const keys = await generateFleetKeys(join(dir, "keys"));
     const defaultsPath = join(EXAMPLE, "defaults.json");
-    const build100 = await timed(() => buildFleet({ inventoryPath: join(EXAMPLE, "sites.csv"), defaultsPath, outDir: join(dir, "out100"), privateKeyPath: keys.privateKeyPath }));
+    const build100 = await timed(() =>
+      buildFleet({
+        inventoryPath: join(EXAMPLE, "sites.csv"),
+        defaultsPath,
+        outDir: join(dir, "out100"),
+        privateKeyPath: keys.privateKeyPath,
+      }),
+    );
     const big = join(dir, "sites-10000.csv");
     await writeFile(big, generateInventory(10_000, 7));
-    const build10k = await timed(() => buildFleet({ inventoryPath: big, defaultsPath, outDir: join(dir, "out10000"), privateKeyPath: keys.privateKeyPath }));
+    const build10k = await timed(() =>
+      buildFleet({
+        inventoryPath: big,
+        defaultsPath,
+        outDir: join(dir, "out10000"),
+        privateKeyPath: keys.privateKeyPath,
+      }),
+    );
 
     await pair.start();
     const configPath = join(dir, "config.json");
     const old = await writeConfig(configPath, pillarDoc({ id: "tas-bench-0001", mode: "production" }), keys);
     const live = new LiveConfig(validateConfig(JSON.parse(old.toString())), configPath);
     const log = pino({ level: "silent" });
-    const applier = new ConfigApplier({ configPath, current: () => live.get(), applyConfig: async (c) => live.set(c), publicKeyPath: keys.publicKeyPath, log });
+    const applier = new ConfigApplier({
+      configPath,
+      current: () => live.get(),
+      applyConfig: async (c) => live.set(c),
+      publicKeyPath: keys.publicKeyPath,
+      log,
+    });
     listener = new ProvisioningListener({
       port: pair.b,
       baudRate: 115200,
       applier,
       log,
-      identity: () => ({ pillarId: live.get().pillar.id, version: "bench", mode: live.get().pillar.mode, configVersion: 1, configSha256: null, keyId: null }),
+      identity: () => ({
+        pillarId: live.get().pillar.id,
+        version: "bench",
+        mode: live.get().pillar.mode,
+        configVersion: 1,
+        configSha256: null,
+        keyId: null,
+      }),
     });
     await listener.start();
     const runs: number[] = [];
@@ -62,10 +89,19 @@ export async function runFleetBench(): Promise<Record<string, number>> {
     let configSize = 0;
     for (let i = 0; i < 3; i++) {
       const site = join(dir, `site-${i}.json`);
-      await writeConfig(site, validateConfig(pillarDoc({ id: "tas-bench-0001", lat: 41.3 + i / 100, address: `Amir Temur Avenue ${i + 1}` })), keys);
+      await writeConfig(
+        site,
+        validateConfig(pillarDoc({ id: "tas-bench-0001", lat: 41.3 + i / 100, address: `Amir Temur Avenue ${i + 1}` })),
+        keys,
+      );
       const bytes = await readFile(site);
       configSize = bytes.length;
-      const r = await flashOverSerial({ port: pair.a, baudRate: 115200, bytes, signature: await readFile(`${site}.sig`, "utf8") });
+      const r = await flashOverSerial({
+        port: pair.a,
+        baudRate: 115200,
+        bytes,
+        signature: await readFile(`${site}.sig`, "utf8"),
+      });
       if (!r.ok) throw new Error(`bench flash failed: ${r.message}`);
       runs.push(r.durationMs);
       wireBytes = r.wireBytes;

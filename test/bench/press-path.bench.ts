@@ -33,7 +33,11 @@ async function pressToCenter(broker: TestMosquitto, presses: number): Promise<Re
   await pillar.dispose();
   await center.stop();
   lat.sort((a, b) => a - b);
-  return { press_to_center_p50_ms: round(percentile(lat, 50), 3), press_to_center_p99_ms: round(percentile(lat, 99), 3), press_to_center_n: lat.length };
+  return {
+    press_to_center_p50_ms: round(percentile(lat, 50), 3),
+    press_to_center_p99_ms: round(percentile(lat, 99), 3),
+    press_to_center_n: lat.length,
+  };
 }
 
 /** Events made durable (appended + fsync'd) per second, one after another, and in bursts. */
@@ -54,7 +58,8 @@ async function outboxRate(): Promise<Record<string, number>> {
   for (let i = 0; i < n; i++) await outbox.submit("e", "alarm", body).durable;
   const sequential = n / ((performance.now() - t) / 1000);
   t = performance.now();
-  for (let i = 0; i < n / 50; i++) await Promise.all(Array.from({ length: 50 }, () => outbox.submit("e", "alarm", body).durable));
+  for (let i = 0; i < n / 50; i++)
+    await Promise.all(Array.from({ length: 50 }, () => outbox.submit("e", "alarm", body).durable));
   const burst = n / ((performance.now() - t) / 1000);
   await outbox.stop();
   await rm(dir, { recursive: true, force: true });
@@ -72,7 +77,15 @@ async function processFigures(broker: TestMosquitto): Promise<Record<string, num
   let idle: Record<string, number> = {};
   for (let run = 0; run < 4; run++) {
     const id = `bench-${run}`;
-    const config = await PillarProcess.writeConfig(dir, testConfigDoc({ pillar: { id }, dataDir: join(dir, `data-${run}`), broker: { url: broker.url }, heartbeat: { intervalS: 30 } }));
+    const config = await PillarProcess.writeConfig(
+      dir,
+      testConfigDoc({
+        pillar: { id },
+        dataDir: join(dir, `data-${run}`),
+        broker: { url: broker.url },
+        heartbeat: { intervalS: 30 },
+      }),
+    );
     const watcher = await mqtt.connectAsync(broker.url, { clientId: `bench-watch-${run}` });
     let onlineAt = 0;
     watcher.on("message", (_t, p) => {
@@ -94,7 +107,12 @@ async function processFigures(broker: TestMosquitto): Promise<Record<string, num
       const w0 = performance.now();
       await sleep(10_000);
       const cpu = ((await cpuSeconds(pid)) - c0) / ((performance.now() - w0) / 1000);
-      if (run === 2) idle = { idle_rss_mb: round(await rssMb(pid), 1), idle_rss_anon_mb: round(await rssMb(pid, "RssAnon"), 1), idle_cpu_pct: round(cpu * 100, 2) };
+      if (run === 2)
+        idle = {
+          idle_rss_mb: round(await rssMb(pid), 1),
+          idle_rss_anon_mb: round(await rssMb(pid, "RssAnon"), 1),
+          idle_cpu_pct: round(cpu * 100, 2),
+        };
       else idle.idle_rss_mb_default_node_flags = round(await rssMb(pid), 1);
     }
     await proc.kill("SIGTERM");

@@ -13,7 +13,12 @@ function videoStats(page: Page) {
     const v = document.querySelector<HTMLVideoElement>(".card video");
     if (!v) return null;
     const c = (window as any).pillarConsole;
-    return { rvfc: c.stats.frames as number, total: v.getVideoPlaybackQuality().totalVideoFrames, w: v.videoWidth, h: v.videoHeight };
+    return {
+      rvfc: c.stats.frames as number,
+      total: v.getVideoPlaybackQuality().totalVideoFrames,
+      w: v.videoWidth,
+      h: v.videoHeight,
+    };
   });
 }
 
@@ -47,10 +52,14 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     expect(await card.locator(".timeline").textContent()).toContain("SOS button pressed");
 
     // The page connected at once: the sim camera's frames decode in the alarm card.
-    const before = await waitFor("decoded frames", async () => {
-      const s = await videoStats(page);
-      return s && s.rvfc >= 10 && s.total >= 10 ? s : null;
-    }, 20_000);
+    const before = await waitFor(
+      "decoded frames",
+      async () => {
+        const s = await videoStats(page);
+        return s && s.rvfc >= 10 && s.total >= 10 ? s : null;
+      },
+      20_000,
+    );
     expect(before.w).toBe(640);
     expect(before.h).toBe(360);
     const firstFrameAt = await page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number);
@@ -65,23 +74,35 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await card.locator("button.answer").click();
     await expect.poll(() => rig.feature.call.snapshot()?.state, { timeout: 10_000 }).toBe("answered");
     await expect.poll(() => card.locator(".state").textContent()).toBe("talking with officer-anna");
-    const loud = await waitFor("the officer's voice on the pillar speaker", () => {
-      const db = rig.speaker.loudestSince(answeredAt);
-      return db > -35 ? db : null;
-    }, 15_000);
+    const loud = await waitFor(
+      "the officer's voice on the pillar speaker",
+      () => {
+        const db = rig.speaker.loudestSince(answeredAt);
+        return db > -35 ? db : null;
+      },
+      15_000,
+    );
     console.log(`officer voice on the pillar speaker: ${loud.toFixed(1)} dBFS RMS (loudest 100 ms)`);
     await expect.poll(() => rig.speaker.played, { timeout: 5000 }).toBeGreaterThan(20);
     const micPid = rig.feature.drivers.mic.pid();
     const speakerPid = rig.speaker.pid();
     expect(pidAlive(micPid) && pidAlive(speakerPid)).toBe(true);
     // The caller's side: the pillar mic's Opus reaches the browser's audio receiver.
-    await expect.poll(() => page.evaluate(async () => {
-      const s = [...(window as any).pillarConsole.sessions.values()][0];
-      const st = await s.pc.getStats();
-      let bytes = 0;
-      st.forEach((r: any) => r.type === "inbound-rtp" && r.kind === "audio" && (bytes = r.bytesReceived));
-      return bytes;
-    }), { timeout: 10_000 }).toBeGreaterThan(1000);
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => {
+            const s = [...(window as any).pillarConsole.sessions.values()][0];
+            const st = await s.pc.getStats();
+            let bytes = 0;
+            st.forEach((r: any) => {
+              if (r.type === "inbound-rtp" && r.kind === "audio") bytes = r.bytesReceived;
+            });
+            return bytes;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(1000);
 
     const during = (await videoStats(page))!;
     expect(during.total).toBeGreaterThan(before.total);
@@ -91,7 +112,9 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     // Hang up from the page: everything goes.
     await card.locator("button.hangup").click();
     await expect.poll(() => rig.feature.call.snapshot(), { timeout: 10_000 }).toBeNull();
-    await expect.poll(() => [cameraPid, micPid, speakerPid].filter((p) => pidAlive(p)).length, { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(() => [cameraPid, micPid, speakerPid].filter((p) => pidAlive(p)).length, { timeout: 10_000 })
+      .toBe(0);
     expect(childPids().filter((p) => commOf(p) === "ffmpeg")).toEqual([]);
     expect(PeerSession.open).toBe(0);
     expect(await page.evaluate(() => (window as any).pillarConsole.sessions.size)).toBe(0);
@@ -107,10 +130,12 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await expect.poll(() => look.locator(".overlay").textContent(), { timeout: 15_000 }).toBe("live 640×360");
     expect(rig.feature.call.snapshot()).toMatchObject({ kind: "lookin", officer: "officer-anna" });
     await ben.locator("#pillars li button", { hasText: "Look in" }).click();
-    await expect.poll(() => ben.evaluate(() => (window as any).pillarConsole.stats.busy?.message ?? null), { timeout: 10_000 }).toBe(
-      "the pillar is in a call with officer-anna",
+    await expect
+      .poll(() => ben.evaluate(() => (window as any).pillarConsole.stats.busy?.message ?? null), { timeout: 10_000 })
+      .toBe("the pillar is in a call with officer-anna");
+    expect(await ben.locator("#notice").textContent()).toBe(
+      "pillar-e2e: busy — the pillar is in a call with officer-anna",
     );
-    expect(await ben.locator("#notice").textContent()).toBe("pillar-e2e: busy — the pillar is in a call with officer-anna");
     await look.locator("button.hangup").click();
     await expect.poll(() => rig.feature.call.snapshot(), { timeout: 10_000 }).toBeNull();
     await expect.poll(() => childPids().filter((p) => commOf(p) === "ffmpeg").length, { timeout: 10_000 }).toBe(0);

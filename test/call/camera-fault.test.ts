@@ -39,19 +39,39 @@ describe("camera encoder killed mid-call", () => {
     // Press while the encoder is down: the button path does not wait for the camera.
     const pressesBefore = center.events("button.press").length;
     await rig.press();
-    await center.until(() => center.events("button.press").length > pressesBefore, "the second press at the center", 5000);
+    await center.until(
+      () => center.events("button.press").length > pressesBefore,
+      "the second press at the center",
+      5000,
+    );
 
     await waitFor("camera fault on the bus", () => raised.some((f) => f.component === "camera"), 5000);
     expect(raised.find((f) => f.component === "camera")!.message).toMatch(/ffmpeg exited \(SIGKILL\)/);
-    await center.until(() => center.events("fault").some((e) => (e.data as any)?.component === "camera"), "the camera fault event", 5000);
+    await center.until(
+      () => center.events("fault").some((e) => (e.data as any)?.component === "camera"),
+      "the camera fault event",
+      5000,
+    );
 
-    const newPid = await waitFor("a restarted encoder", () => {
-      const p = rig.feature.drivers.camera.pid();
-      return p && p !== oldPid && pidAlive(p) ? p : null;
-    }, 10_000);
+    const newPid = await waitFor(
+      "a restarted encoder",
+      () => {
+        const p = rig.feature.drivers.camera.pid();
+        return p && p !== oldPid && pidAlive(p) ? p : null;
+      },
+      10_000,
+    );
     expect(pidAlive(oldPid)).toBe(false);
-    await waitFor("fault cleared by the first packet after the restart", () => cleared.includes("camera/encoder.died"), 10_000);
-    await center.until(() => center.events("fault.cleared").some((e) => (e.data as any)?.component === "camera"), "fault.cleared at the center", 5000);
+    await waitFor(
+      "fault cleared by the first packet after the restart",
+      () => cleared.includes("camera/encoder.died"),
+      10_000,
+    );
+    await center.until(
+      () => center.events("fault.cleared").some((e) => (e.data as any)?.component === "camera"),
+      "fault.cleared at the center",
+      5000,
+    );
 
     // Video resumes in the same call (new encoder, same track: SSRC/timestamps rewritten).
     const afterRestart = await frames();

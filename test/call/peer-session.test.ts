@@ -58,12 +58,17 @@ describe("PeerSession → real Chromium (no signaling server)", () => {
       };
       await pc.setRemoteDescription({ type: "offer", sdp });
       await pc.setLocalDescription(await pc.createAnswer());
-      await new Promise<void>((r) => (pc.iceGatheringState === "complete" ? r() : pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && r())));
+      await new Promise<void>((r) =>
+        pc.iceGatheringState === "complete"
+          ? r()
+          : pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && r()),
+      );
       return pc.localDescription!.sdp;
     }, offer);
     peer.setAnswer(answer);
     await waitFor("pillar candidates", () => candidates.length > 0, 5000);
-    for (const c of candidates) await page.evaluate((c) => (window as any).pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid }), c);
+    for (const c of candidates)
+      await page.evaluate((c) => (window as any).pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid }), c);
     await waitFor("connected", () => states.includes("connected"), 10_000);
     const stats = await waitFor(
       "decoded frames",
@@ -71,7 +76,9 @@ describe("PeerSession → real Chromium (no signaling server)", () => {
         page.evaluate(() => {
           const v = document.querySelector("video")!;
           const q = v.getVideoPlaybackQuality();
-          return (window as any).frames >= 10 ? { frames: (window as any).frames, total: q.totalVideoFrames, w: v.videoWidth, h: v.videoHeight } : null;
+          return (window as any).frames >= 10
+            ? { frames: (window as any).frames, total: q.totalVideoFrames, w: v.videoWidth, h: v.videoHeight }
+            : null;
         }),
       15_000,
     );

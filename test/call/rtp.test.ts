@@ -36,7 +36,11 @@ describe("RTP / H.264 helpers", () => {
     const gop = new GopCache();
     gop.push(rtp({ seq: 1, ts: 100, payload: singleP, marker: true })); // before any keyframe: dropped
     expect(gop.size.packets).toBe(0);
-    const key = [rtp({ seq: 2, ts: 200, payload: stapSpsPps }), rtp({ seq: 3, ts: 200, payload: fuIdrStart }), rtp({ seq: 4, ts: 200, payload: fuIdrMid, marker: true })];
+    const key = [
+      rtp({ seq: 2, ts: 200, payload: stapSpsPps }),
+      rtp({ seq: 3, ts: 200, payload: fuIdrStart }),
+      rtp({ seq: 4, ts: 200, payload: fuIdrMid, marker: true }),
+    ];
     const p1 = rtp({ seq: 5, ts: 300, payload: singleP, marker: true });
     for (const p of [...key, p1]) gop.push(p);
     expect(gop.snapshot()).toEqual([...key, p1]);
@@ -51,10 +55,19 @@ describe("RTP / H.264 helpers", () => {
   it("the rewriter sets SSRC/PT, keeps sequence numbers and timestamps continuous across an encoder restart", () => {
     const rw = new RtpRewriter(0xabcdef, 102, 3000);
     const outs = [
-      rw.rewrite(rtp({ seq: 10, ts: 1000, ssrc: 1, payload: singleP }), parseRtp(rtp({ seq: 10, ts: 1000, ssrc: 1, payload: singleP }))!),
-      rw.rewrite(rtp({ seq: 11, ts: 4000, ssrc: 1, payload: singleP }), parseRtp(rtp({ seq: 11, ts: 4000, ssrc: 1, payload: singleP }))!),
+      rw.rewrite(
+        rtp({ seq: 10, ts: 1000, ssrc: 1, payload: singleP }),
+        parseRtp(rtp({ seq: 10, ts: 1000, ssrc: 1, payload: singleP }))!,
+      ),
+      rw.rewrite(
+        rtp({ seq: 11, ts: 4000, ssrc: 1, payload: singleP }),
+        parseRtp(rtp({ seq: 11, ts: 4000, ssrc: 1, payload: singleP }))!,
+      ),
       // restarted encoder: new SSRC, random timestamp and sequence base
-      rw.rewrite(rtp({ seq: 50000, ts: 999_999_999, ssrc: 2, payload: singleP, marker: true }), parseRtp(rtp({ seq: 50000, ts: 999_999_999, ssrc: 2, payload: singleP, marker: true }))!),
+      rw.rewrite(
+        rtp({ seq: 50000, ts: 999_999_999, ssrc: 2, payload: singleP, marker: true }),
+        parseRtp(rtp({ seq: 50000, ts: 999_999_999, ssrc: 2, payload: singleP, marker: true }))!,
+      ),
     ].map((b) => parseRtp(b)!);
     expect(outs.every((h) => h.ssrc === 0xabcdef && h.payloadType === 102)).toBe(true);
     expect(outs.map((h) => (h.seq - outs[0]!.seq + 0x10000) & 0xffff)).toEqual([0, 1, 2]);

@@ -36,7 +36,15 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     const ben = await officer("ben", false);
     rig.alarm("inc-1");
     const offer = await waitFor("offer at anna", () => anna.offers[0]);
-    expect(offer).toMatchObject({ v: 1, pillarId: "pillar-sig", kind: "alarm", incidentId: "inc-1", center: "primary", to: null, limitS: 600 });
+    expect(offer).toMatchObject({
+      v: 1,
+      pillarId: "pillar-sig",
+      kind: "alarm",
+      incidentId: "inc-1",
+      center: "primary",
+      to: null,
+      limitS: 600,
+    });
     expect(offer.sdp).toContain("H264/90000");
     await waitFor("ben saw the offer too", () => ben.offers[0]);
     await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected");
@@ -46,7 +54,12 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
 
     ben.answer(offer);
     await waitFor("busy for ben", () => ben.busy[0]);
-    expect(ben.busy[0]).toMatchObject({ reason: "busy", sessionId: offer.sessionId, activeSessionId: offer.sessionId, activeOfficer: "anna" });
+    expect(ben.busy[0]).toMatchObject({
+      reason: "busy",
+      sessionId: offer.sessionId,
+      activeSessionId: offer.sessionId,
+      activeOfficer: "anna",
+    });
     expect(ben.busy[0]!.message).toBe("the pillar is in a call with anna");
     await ben.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "ben" });
     await ben.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "ben" });
@@ -71,8 +84,16 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     const ben = await officer("ben");
     await anna.sendRaw("webrtc/request", "{not json");
     await anna.send("webrtc/request", { officer: "anna", kind: "lookin", extra: 1 });
-    await waitFor("two refusals logged", () => rig.logs.filter((l) => l.msg === "signaling message refused").length >= 2);
-    expect(rig.logs.filter((l) => l.msg === "signaling message refused").map((l) => l.err).join(" ")).toMatch(/not JSON.*must NOT have additional properties/s);
+    await waitFor(
+      "two refusals logged",
+      () => rig.logs.filter((l) => l.msg === "signaling message refused").length >= 2,
+    );
+    expect(
+      rig.logs
+        .filter((l) => l.msg === "signaling message refused")
+        .map((l) => l.err)
+        .join(" "),
+    ).toMatch(/not JSON.*must NOT have additional properties/s);
     expect(rig.call.snapshot()).toBeNull();
 
     await anna.send("webrtc/request", { officer: "anna", kind: "lookin" });
@@ -88,10 +109,14 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
 
     // A press during a look-in turns it into an alarm call offered to everyone.
     rig.alarm("inc-2");
-    await waitFor("look-in ended for the alarm", () => anna.sessions.some((s) => s.sessionId === offer.sessionId && s.state === "ended" && s.reason === "alarm"));
+    await waitFor("look-in ended for the alarm", () =>
+      anna.sessions.some((s) => s.sessionId === offer.sessionId && s.state === "ended" && s.reason === "alarm"),
+    );
     await waitFor("alarm offer at ben", () => ben.offers.find((o) => o.kind === "alarm"));
     rig.idle();
-    await waitFor("alarm session ended with the incident", () => anna.sessions.some((s) => s.incidentId === "inc-2" && s.state === "ended" && s.reason === "incident_closed"));
+    await waitFor("alarm session ended with the incident", () =>
+      anna.sessions.some((s) => s.incidentId === "inc-2" && s.state === "ended" && s.reason === "incident_closed"),
+    );
   });
 
   it("call limit: warning state and tone before the end, then the pillar hangs up", async () => {
@@ -121,7 +146,9 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     expect(sam.offers.filter((o) => o.center === "secondary")).toHaveLength(0);
     const second = await waitFor("secondary offer", () => sam.offers.find((o) => o.center === "secondary"), 5000);
     expect(second).toMatchObject({ kind: "alarm", incidentId: "inc-4", to: null });
-    expect(anna.sessions.find((s) => s.sessionId === first.sessionId && s.state === "ended")?.reason).toBe("answer_timeout");
+    expect(anna.sessions.find((s) => s.sessionId === first.sessionId && s.state === "ended")?.reason).toBe(
+      "answer_timeout",
+    );
     await waitFor("sam connected", () => sam.lastState(second.sessionId)?.state === "connected");
     await sam.send("webrtc/pickup", { sessionId: second.sessionId, officer: "sam" });
     await waitFor("sam answered", () => sam.lastState(second.sessionId)?.state === "answered");
@@ -138,7 +165,11 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await waitFor("offer made (publish failed)", () => rig.call.snapshot()?.state === "offered");
     expect(anna.offers).toHaveLength(0);
     await mosq.start();
-    const offer = await waitFor("offer re-sent after the reconnect", () => anna.offers.find((o) => o.incidentId === "inc-5"), 15_000);
+    const offer = await waitFor(
+      "offer re-sent after the reconnect",
+      () => anna.offers.find((o) => o.incidentId === "inc-5"),
+      15_000,
+    );
     await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected", 10_000);
     expect(anna.received.video).toBeGreaterThan(0);
   });
@@ -147,13 +178,30 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await setup();
     const anna = await officer("anna");
     const results: any[] = [];
-    anna.client.on("message", (t, p) => t.endsWith("/cmd/call.volume/result") && results.push(JSON.parse(p.toString())));
+    anna.client.on(
+      "message",
+      (t, p) => t.endsWith("/cmd/call.volume/result") && results.push(JSON.parse(p.toString())),
+    );
     await anna.client.subscribeAsync("pillar/v1/pillar-sig/cmd/+/result", { qos: 1 });
-    await anna.client.publishAsync("pillar/v1/pillar-sig/cmd/call.volume", JSON.stringify({ correlationId: "v1", speaker: 40, micGainDb: 6 }), { qos: 1 });
-    await anna.client.publishAsync("pillar/v1/pillar-sig/cmd/call.volume", JSON.stringify({ correlationId: "v2", speaker: 150 }), { qos: 1 });
+    await anna.client.publishAsync(
+      "pillar/v1/pillar-sig/cmd/call.volume",
+      JSON.stringify({ correlationId: "v1", speaker: 40, micGainDb: 6 }),
+      { qos: 1 },
+    );
+    await anna.client.publishAsync(
+      "pillar/v1/pillar-sig/cmd/call.volume",
+      JSON.stringify({ correlationId: "v2", speaker: 150 }),
+      { qos: 1 },
+    );
     await waitFor("two results", () => results.length >= 2);
-    expect(results.find((r) => r.correlationId === "v1")).toMatchObject({ ok: true, result: { speaker: 40, micGainDb: 6 } });
-    expect(results.find((r) => r.correlationId === "v2")).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
+    expect(results.find((r) => r.correlationId === "v1")).toMatchObject({
+      ok: true,
+      result: { speaker: 40, micGainDb: 6 },
+    });
+    expect(results.find((r) => r.correlationId === "v2")).toMatchObject({
+      ok: false,
+      error: { code: "invalid_payload" },
+    });
     expect(rig.speaker.currentVolume).toBe(40);
   });
 });

@@ -29,7 +29,9 @@ describe("simulated camera (real ffmpeg/libx264)", () => {
   });
 
   it("command line: testsrc2 with the pillar id and clock drawn, zerolatency constrained baseline, 1 s GOP, RTP ≤ 1200 bytes", () => {
-    const [[cmd, args]] = simCameraPipeline({ ...settings, rotation: 180 }, "sq-7", "live", "/font.ttf") as [[string, string[]]];
+    const [[cmd, args]] = simCameraPipeline({ ...settings, rotation: 180 }, "sq-7", "live", "/font.ttf") as [
+      [string, string[]],
+    ];
     const line = args.join(" ");
     expect(cmd).toBe("ffmpeg");
     expect(line).toContain("testsrc2=size=320x180:rate=10");
@@ -92,7 +94,11 @@ describe("simulated mic → Opus RTP → simulated speaker (real ffmpeg both way
     await mic.start();
     try {
       const t0 = Date.now();
-      const tone = await waitFor("tone level", () => (speaker.loudestSince(t0) > -30 ? speaker.loudestSince(t0) : null), 10_000);
+      const tone = await waitFor(
+        "tone level",
+        () => (speaker.loudestSince(t0) > -30 ? speaker.loudestSince(t0) : null),
+        10_000,
+      );
       expect(tone).toBeLessThan(0);
       await mic.deafen(true);
       const t1 = Date.now() + 300; // after the restart

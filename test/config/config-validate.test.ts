@@ -49,12 +49,26 @@ describe("config validation", () => {
   });
 
   it("lists every schema error with its JSON path", () => {
-    const doc = testConfigDoc({ pillar: { id: "Bad Id" }, location: { lat: 91, lon: -181, address: "", district: "x" }, colour: "red" });
+    const doc = testConfigDoc({
+      pillar: { id: "Bad Id" },
+      location: { lat: 91, lon: -181, address: "", district: "x" },
+      colour: "red",
+    });
     doc.broker.url = "http://nope";
     doc.hal.driver = "usb";
     const p = problemsOf(doc);
     const paths = p.map((x) => x.path);
-    expect(paths).toEqual(expect.arrayContaining(["/pillar/id", "/location/lat", "/location/lon", "/location/address", "/broker/url", "/hal/driver", "/colour"]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "/pillar/id",
+        "/location/lat",
+        "/location/lon",
+        "/location/address",
+        "/broker/url",
+        "/hal/driver",
+        "/colour",
+      ]),
+    );
     expect(p.find((x) => x.path === "/location/lat")!.message).toContain("<= 90");
     expect(p.find((x) => x.path === "/colour")!.message).toBe("is not a known field");
   });
@@ -70,7 +84,10 @@ describe("config validation", () => {
     doc.hal.outputs.strobe.pin = 17;
     doc.hal.driver = "firmata";
     const p = problemsOf(doc);
-    expect(p).toContainEqual({ path: "/hal/outputs/strobe/pin", message: "pin 17 is already used by /hal/inputs/button/pin" });
+    expect(p).toContainEqual({
+      path: "/hal/outputs/strobe/pin",
+      message: "pin 17 is already used by /hal/inputs/button/pin",
+    });
     expect(p.map((x) => x.path)).toContain("/hal/firmata");
   });
 
@@ -85,7 +102,14 @@ describe("config validation", () => {
     const f = join(dir, "old.json");
     const v1 = testConfigDoc({ dataDir: dir });
     const { version: _v, pillar, location, ...rest } = v1;
-    const old = { ...rest, pillarId: pillar.id, lat: location.lat, lon: location.lon, address: location.address, district: location.district };
+    const old = {
+      ...rest,
+      pillarId: pillar.id,
+      lat: location.lat,
+      lon: location.lon,
+      address: location.address,
+      district: location.district,
+    };
     await writeFile(f, JSON.stringify(old));
     const backup = await migrateConfigFile(f);
     expect(backup).toBe(`${f}.v0.bak`);

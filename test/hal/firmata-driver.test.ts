@@ -24,7 +24,9 @@ const started: ChildProcess[] = [];
 /** Starts `socat -d -d pty,raw,echo=0 pty,raw,echo=0` (+ `link=` symlinks, like /dev/serial/by-id/...). */
 function startSocat(links?: { device: string; host: string }): Promise<Socat> {
   const end = (link?: string) => `pty,raw,echo=0${link ? `,link=${link}` : ""}`;
-  const proc = spawn("socat", ["-d", "-d", end(links?.device), end(links?.host)], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn("socat", ["-d", "-d", end(links?.device), end(links?.host)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   started.push(proc);
   return new Promise((resolve, reject) => {
     let err = "";
@@ -252,7 +254,10 @@ describe("firmata driver over a socat pty pair", () => {
       emu = new FirmataEmulator({ path: socat.device });
       await emu.start();
       await waitFor("recovery", () => recovers.length === 2, 5_000);
-      await waitFor("set-up and alarm re-applied on the new link", () => emu.pinMode(PINS.button) === MODE.PULLUP && emu.getPin(PINS.alarm));
+      await waitFor(
+        "set-up and alarm re-applied on the new link",
+        () => emu.pinMode(PINS.button) === MODE.PULLUP && emu.getPin(PINS.alarm),
+      );
       const edges: boolean[] = [];
       io.button.onChange((a) => edges.push(a));
       emu.setPin(PINS.button, false);

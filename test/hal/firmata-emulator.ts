@@ -127,7 +127,14 @@ export class FirmataEmulator {
       return; // a data byte without a command: out of sync, dropped
     }
     const cmd = this.msg[0]!;
-    const len = cmd === 0xf9 || cmd === 0xff ? 1 : cmd === 0xf4 || cmd === 0xf5 || (cmd & 0xf0) === 0x90 || (cmd & 0xf0) === 0xe0 ? 3 : (cmd & 0xf0) === 0xc0 || (cmd & 0xf0) === 0xd0 ? 2 : 0;
+    const len =
+      cmd === 0xf9 || cmd === 0xff
+        ? 1
+        : cmd === 0xf4 || cmd === 0xf5 || (cmd & 0xf0) === 0x90 || (cmd & 0xf0) === 0xe0
+          ? 3
+          : (cmd & 0xf0) === 0xc0 || (cmd & 0xf0) === 0xd0
+            ? 2
+            : 0;
     if (len === 0 || this.msg.length < len) return;
     const m = this.msg;
     this.msg = [];

@@ -17,12 +17,21 @@ function fakeTools(dir: string): void {
     writeFileSync(join(dir, name), `#!/bin/bash\n${body}\n`);
     chmodSync(join(dir, name), 0o755);
   };
-  tool("gpiodetect", `[ "$1" = --version ] && { echo "gpiodetect (libgpiod) v2.1.3"; exit 0; }
+  tool(
+    "gpiodetect",
+    `[ "$1" = --version ] && { echo "gpiodetect (libgpiod) v2.1.3"; exit 0; }
 echo "gpiochip0 [gpio-brcmstb@107d508500] (32 lines)"
-echo "gpiochip4 [pinctrl-rp1] (54 lines)"`);
-  tool("gpioget", `off="\${@: -1}"; echo "$$ $*" >> "${dir}/gpioget.log"; cat "${dir}/level-$off" 2>/dev/null || echo 1`);
-  tool("gpiomon", `off="\${@: -1}"; echo "$$ $*" >> "${dir}/gpiomon.log"; touch "${dir}/events-$off"
-exec tail -n +1 -F "${dir}/events-$off" 2>/dev/null`);
+echo "gpiochip4 [pinctrl-rp1] (54 lines)"`,
+  );
+  tool(
+    "gpioget",
+    `off="\${@: -1}"; echo "$$ $*" >> "${dir}/gpioget.log"; cat "${dir}/level-$off" 2>/dev/null || echo 1`,
+  );
+  tool(
+    "gpiomon",
+    `off="\${@: -1}"; echo "$$ $*" >> "${dir}/gpiomon.log"; touch "${dir}/events-$off"
+exec tail -n +1 -F "${dir}/events-$off" 2>/dev/null`,
+  );
   tool("gpioset", `echo "$$ $*" >> "${dir}/gpioset.log"; [[ " $* " == *" --toggle 0 "* ]] && exit 0; exec sleep 600`);
 }
 
@@ -88,7 +97,8 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     await io?.stop();
     io = undefined;
     // whatever the driver left behind would be a bug, but the test still kills it by pid
-    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")]) if (running(c.pid)) process.kill(c.pid, "SIGKILL");
+    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")])
+      if (running(c.pid)) process.kill(c.pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -119,7 +129,10 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     appendFileSync(join(dir, `events-${PINS.button}`), `${PINS.button} 2 ${sec(stamp)}\n`);
     await waitFor("press", () => edges.length === 1);
     expect(edges[0]).toEqual({ active: true, at: stamp });
-    appendFileSync(join(dir, `events-${PINS.button}`), `${PINS.button} 1 ${sec(stamp + 2)}\n${PINS.button} 1 ${sec(stamp + 3)}\n`);
+    appendFileSync(
+      join(dir, `events-${PINS.button}`),
+      `${PINS.button} 1 ${sec(stamp + 2)}\n${PINS.button} 1 ${sec(stamp + 3)}\n`,
+    );
     await waitFor("release", () => edges.length === 2);
     await new Promise((r) => setTimeout(r, 100));
     expect(edges.map((e) => e.active)).toEqual([true, false]); // a repeated rising edge is no change
@@ -171,7 +184,9 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     await io.stop();
     await io.stop();
     for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")]) expect(running(c.pid)).toBe(false);
-    expect(calls(dir, "gpioset").at(-1)!.args).toBe(`--chip gpiochip4 --consumer alarm-pillar --toggle 0 ${PINS.strobe}=1`);
+    expect(calls(dir, "gpioset").at(-1)!.args).toBe(
+      `--chip gpiochip4 --consumer alarm-pillar --toggle 0 ${PINS.strobe}=1`,
+    );
   });
 
   it("start() rejects naming the label and the chips found when the chip is missing, or the pin is out of range", async () => {

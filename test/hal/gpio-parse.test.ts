@@ -51,13 +51,19 @@ describe("gpiodetect", () => {
     expect(old[0]).toEqual({ name: "gpiochip0", label: "gpio-brcmstb@107d508500", lines: 32 });
     expect(findChipByLabel(old, "pinctrl-rp1")).toEqual({ name: "gpiochip4", label: "pinctrl-rp1", lines: 54 });
     expect(findChipByLabel(parseGpiodetect(GPIODETECT_PI5_KERNEL_6_6), "pinctrl-rp1")?.name).toBe("gpiochip0");
-    expect(findChipByLabel(parseGpiodetect(GPIODETECT_PI4), "pinctrl-bcm2711")).toEqual({ name: "gpiochip0", label: "pinctrl-bcm2711", lines: 58 });
+    expect(findChipByLabel(parseGpiodetect(GPIODETECT_PI4), "pinctrl-bcm2711")).toEqual({
+      name: "gpiochip0",
+      label: "pinctrl-bcm2711",
+      lines: 58,
+    });
     expect(findChipByLabel(parseGpiodetect(GPIODETECT_PI4), "pinctrl-rp1")).toBeUndefined();
   });
 
   it("ignores lines that are not chips", () => {
     expect(parseGpiodetect("\ngpiodetect: unable to open chip: Permission denied\n")).toEqual([]);
-    expect(parseGpiodetect("gpiochip0 [pinctrl-rp1] (1 line)")).toEqual([{ name: "gpiochip0", label: "pinctrl-rp1", lines: 1 }]);
+    expect(parseGpiodetect("gpiochip0 [pinctrl-rp1] (1 line)")).toEqual([
+      { name: "gpiochip0", label: "pinctrl-rp1", lines: 1 },
+    ]);
   });
 
   it("tells libgpiod v1 from v2 by `--version`", () => {
@@ -72,14 +78,31 @@ describe("gpiodetect", () => {
 describe("gpiomon", () => {
   it("builds v2 args: chip, bias, both edges, realtime clock, our format, the offset", () => {
     expect(buildGpiomonArgs(2, "gpiochip4", 17, biasFor(true))).toEqual([
-      "--chip", "gpiochip4", "--bias", "pull-up", "--edges", "both", "--event-clock", "realtime",
-      "--consumer", "alarm-pillar", "--format", "%o %e %S", "17",
+      "--chip",
+      "gpiochip4",
+      "--bias",
+      "pull-up",
+      "--edges",
+      "both",
+      "--event-clock",
+      "realtime",
+      "--consumer",
+      "alarm-pillar",
+      "--format",
+      "%o %e %S",
+      "17",
     ]);
     expect(buildGpiomonArgs(2, "gpiochip0", 27, biasFor(false))).toContain("pull-down");
   });
 
   it("builds v1 args: line-buffered (v1 block-buffers a pipe), bias, format, chip then offset", () => {
-    expect(buildGpiomonArgs(1, "gpiochip0", 17, "pull-up")).toEqual(["--line-buffered", "--bias=pull-up", "--format=%o %e %s %n", "gpiochip0", "17"]);
+    expect(buildGpiomonArgs(1, "gpiochip0", 17, "pull-up")).toEqual([
+      "--line-buffered",
+      "--bias=pull-up",
+      "--format=%o %e %s %n",
+      "gpiochip0",
+      "17",
+    ]);
   });
 
   it("parses v2 formatted events: %e 1 rising / 2 falling, %S realtime seconds to epoch ms", () => {
@@ -93,8 +116,14 @@ describe("gpiomon", () => {
   });
 
   it("parses the tools' default human-readable lines too", () => {
-    expect(parseGpiomonLine("event: FALLING EDGE offset: 17 timestamp: [    8342.005031000]", 1)).toEqual({ offset: 17, rising: false });
-    expect(parseGpiomonLine("event:  RISING EDGE offset: 17 timestamp: [1718031212.123456789]", 1)).toEqual({ offset: 17, rising: true });
+    expect(parseGpiomonLine("event: FALLING EDGE offset: 17 timestamp: [    8342.005031000]", 1)).toEqual({
+      offset: 17,
+      rising: false,
+    });
+    expect(parseGpiomonLine("event:  RISING EDGE offset: 17 timestamp: [1718031212.123456789]", 1)).toEqual({
+      offset: 17,
+      rising: true,
+    });
     expect(parseGpiomonLine('8342.005031000\trising\tgpiochip0 17 "GPIO17"', 2)).toEqual({ offset: 17, rising: true });
     expect(parseGpiomonLine("2024-06-10T14:53:32.123456789Z\tfalling\tgpiochip4 22", 2)).toEqual({
       offset: 22,
@@ -104,7 +133,8 @@ describe("gpiomon", () => {
   });
 
   it("returns undefined for banners, blank and garbled lines, and for the other generation's codes", () => {
-    for (const l of ["Monitoring line '17'...", "", "   ", "17 3 1718031212.1", "x 1 2 3"]) expect(parseGpiomonLine(l, 2)).toBeUndefined();
+    for (const l of ["Monitoring line '17'...", "", "   ", "17 3 1718031212.1", "x 1 2 3"])
+      expect(parseGpiomonLine(l, 2)).toBeUndefined();
     expect(parseGpiomonLine("17 2 1718031212.123456789", 1)).toBeUndefined();
     expect(parseGpiomonLine("17 0 8342 5031", 2)).toBeUndefined();
   });
@@ -113,7 +143,16 @@ describe("gpiomon", () => {
 describe("gpioget", () => {
   it("builds v2 args with bias, a settle hold and numeric output; v1 args with bias", () => {
     expect(buildGpiogetArgs(2, "gpiochip4", 17, "pull-up")).toEqual([
-      "--chip", "gpiochip4", "--bias", "pull-up", "--hold-period", "5ms", "--numeric", "--consumer", "alarm-pillar", "17",
+      "--chip",
+      "gpiochip4",
+      "--bias",
+      "pull-up",
+      "--hold-period",
+      "5ms",
+      "--numeric",
+      "--consumer",
+      "alarm-pillar",
+      "17",
     ]);
     expect(buildGpiogetArgs(1, "gpiochip0", 17, "pull-down")).toEqual(["--bias=pull-down", "gpiochip0", "17"]);
   });
@@ -124,18 +163,34 @@ describe("gpioget", () => {
     expect(parseGpiogetOutput('"17"=active\n')).toBe(true);
     expect(parseGpiogetOutput('"GPIO17"=inactive\n')).toBe(false);
     expect(parseGpiogetOutput("17=inactive")).toBe(false);
-    expect(() => parseGpiogetOutput("gpioget: unable to request lines: Device or resource busy")).toThrow(/unexpected gpioget output/);
+    expect(() => parseGpiogetOutput("gpioget: unable to request lines: Device or resource busy")).toThrow(
+      /unexpected gpioget output/,
+    );
   });
 });
 
 describe("gpioset", () => {
   it("v2 holds the line until killed (no --toggle/--daemonize); v1 needs --mode=signal", () => {
-    expect(buildGpiosetArgs(2, "gpiochip4", 22, true)).toEqual(["--chip", "gpiochip4", "--consumer", "alarm-pillar", "22=1"]);
+    expect(buildGpiosetArgs(2, "gpiochip4", 22, true)).toEqual([
+      "--chip",
+      "gpiochip4",
+      "--consumer",
+      "alarm-pillar",
+      "22=1",
+    ]);
     expect(buildGpiosetArgs(1, "gpiochip0", 22, false)).toEqual(["--mode=signal", "gpiochip0", "22=0"]);
   });
 
   it("one-shot set-and-exit for leaving a line inactive: v2 --toggle 0, v1 --mode=exit", () => {
-    expect(buildGpiosetArgs(2, "gpiochip4", 23, true, false)).toEqual(["--chip", "gpiochip4", "--consumer", "alarm-pillar", "--toggle", "0", "23=1"]);
+    expect(buildGpiosetArgs(2, "gpiochip4", 23, true, false)).toEqual([
+      "--chip",
+      "gpiochip4",
+      "--consumer",
+      "alarm-pillar",
+      "--toggle",
+      "0",
+      "23=1",
+    ]);
     expect(buildGpiosetArgs(1, "gpiochip0", 23, false, false)).toEqual(["--mode=exit", "gpiochip0", "23=0"]);
   });
 });

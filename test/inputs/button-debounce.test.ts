@@ -18,10 +18,22 @@ describe("button debounce and stuck detection (fake timers)", () => {
     await input.start();
     const bus = createBus();
     seen = [];
-    for (const name of ["button.pressed", "button.released", "button.stuck", "button.recovered", "fault.raised", "fault.cleared"] as const) {
+    for (const name of [
+      "button.pressed",
+      "button.released",
+      "button.stuck",
+      "button.recovered",
+      "fault.raised",
+      "fault.cleared",
+    ] as const) {
       bus.on(name, (payload) => seen.push({ name, payload }));
     }
-    monitor = new ButtonMonitor({ input, bus, log: pino({ level: "silent" }), settings: () => ({ debounceMs: 20, stuckAfterS: 60 }) });
+    monitor = new ButtonMonitor({
+      input,
+      bus,
+      log: pino({ level: "silent" }),
+      settings: () => ({ debounceMs: 20, stuckAfterS: 60 }),
+    });
     await monitor.start();
   });
   afterEach(async () => {

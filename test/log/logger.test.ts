@@ -14,7 +14,10 @@ describe("logging", () => {
     });
     const root = pino(rootLoggerOptions("info"), sink);
     const log = moduleLogger("uplink", root);
-    log.info({ broker: { url: "mqtts://b:8883", password: "hunter2" }, token: "abc", config: { broker: { password: "pw" } } }, "connecting");
+    log.info(
+      { broker: { url: "mqtts://b:8883", password: "hunter2" }, token: "abc", config: { broker: { password: "pw" } } },
+      "connecting",
+    );
     const entry = JSON.parse(lines[0]!) as Record<string, any>;
     expect(entry).toMatchObject({ module: "uplink", msg: "connecting", level: 30 });
     expect(entry.broker.password).toBe("***");

@@ -24,7 +24,13 @@ describe("outbox journal", () => {
     const r = await j.open();
     return { j, ...r };
   };
-  const msg = (seq: number, cls: "alarm" | "telemetry" = "alarm", body = `{"n":${seq}}`) => ({ k: "m" as const, seq, topic: "t", cls, body });
+  const msg = (seq: number, cls: "alarm" | "telemetry" = "alarm", body = `{"n":${seq}}`) => ({
+    k: "m" as const,
+    seq,
+    topic: "t",
+    cls,
+    body,
+  });
 
   it("keeps unacknowledged messages across a reopen, drops acknowledged ones", async () => {
     const { j } = await open();
@@ -87,7 +93,13 @@ describe("outbox journal", () => {
     const faults: string[] = [];
     bus.on("fault.raised", (f) => faults.push(f.code));
     const journal = new Journal({ dir, compactBytes: 1 << 20, log });
-    const outbox = new Outbox({ journal, publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) }, bus, log, maxBytes: 10_000 });
+    const outbox = new Outbox({
+      journal,
+      publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) },
+      bus,
+      log,
+      maxBytes: 10_000,
+    });
     await outbox.start();
     const pad = "y".repeat(900);
     for (let i = 0; i < 5; i++) outbox.submit("h", "telemetry", (seq) => ({ seq, pad }));
@@ -112,7 +124,13 @@ describe("outbox journal", () => {
     bus.on("fault.raised", (f) => faults.push(f.code));
     await writeFile(join(dir, "outbox.journal"), "");
     const journal = new Journal({ dir, compactBytes: 1 << 20, log });
-    const outbox = new Outbox({ journal, publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) }, bus, log, maxBytes: 1 << 20 });
+    const outbox = new Outbox({
+      journal,
+      publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) },
+      bus,
+      log,
+      maxBytes: 1 << 20,
+    });
     await outbox.start();
     await journal.close(); // the file handle is gone: writes fail
     const { durable } = outbox.submit("e", "alarm", (seq) => ({ seq }));

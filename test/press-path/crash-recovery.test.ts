@@ -29,13 +29,19 @@ describe("a pillar killed with SIGKILL while presses are pending", () => {
     // one delivered press, so we know where seq stands
     let pillar = await new PillarProcess(configPath).start();
     cleanups.push(() => pillar.kill("SIGKILL"));
-    await waitFor(async () => (await pillar.http("GET", "/state")).components.uplink === "connected", "pillar connected");
+    await waitFor(
+      async () => (await pillar.http("GET", "/state")).components.uplink === "connected",
+      "pillar connected",
+    );
     await pillar.click();
     await center.until(() => center.events("button.press").length === 1, "first press");
     const firstSeq = center.events("button.press")[0]!.seq as number;
 
     await broker.stop();
-    await waitFor(async () => (await pillar.http("GET", "/state")).components.uplink === "disconnected", "pillar sees the broker gone");
+    await waitFor(
+      async () => (await pillar.http("GET", "/state")).components.uplink === "disconnected",
+      "pillar sees the broker gone",
+    );
     for (let i = 0; i < 5; i++) await pillar.click();
     // the presses are in the fsync'd journal once the outbox counts them
     await waitFor(async () => (await pillar.http("GET", "/state")).outbox.depth >= 5, "5 presses pending");

@@ -25,7 +25,15 @@ describe("the demo pillar, health and faults", () => {
   it("`pillar run --sim` brings its own broker; `pillar sim press` makes an alarm a subscriber sees", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pillar-demo-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const proc = new PillarProcess(SIM_CONFIG, ["--sim", "--embedded-port", "0", "--console-port", "0", "--data-dir", join(dir, "data")]);
+    const proc = new PillarProcess(SIM_CONFIG, [
+      "--sim",
+      "--embedded-port",
+      "0",
+      "--console-port",
+      "0",
+      "--data-dir",
+      join(dir, "data"),
+    ]);
     cleanups.push(() => proc.kill("SIGTERM"));
     await proc.start();
     const url = /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)"/.exec(proc.output)![1]!;
@@ -34,11 +42,21 @@ describe("the demo pillar, health and faults", () => {
     const got: Record<string, any>[] = [];
     sub.on("message", (_t, p) => got.push(JSON.parse(p.toString()) as Record<string, any>));
     await sub.subscribeAsync("pillar/v1/sim-001/event", { qos: 1 });
-    const out = await run(process.execPath, ["bin/pillar.mjs", "sim", "press", "--port", String(proc.controlPort), "--hold", "60"]);
+    const out = await run(process.execPath, [
+      "bin/pillar.mjs",
+      "sim",
+      "press",
+      "--port",
+      String(proc.controlPort),
+      "--hold",
+      "60",
+    ]);
     expect(out.stdout).toContain("pressed");
     await waitFor(() => got.find((e) => e.type === "button.press"), "the demo press");
     expect(got[0]).toMatchObject({ pillarId: "sim-001", location: { district: "Yunusabad" } });
-    const leds = JSON.parse((await run(process.execPath, ["bin/pillar.mjs", "sim", "leds", "--port", String(proc.controlPort)])).stdout);
+    const leds = JSON.parse(
+      (await run(process.execPath, ["bin/pillar.mjs", "sim", "leds", "--port", String(proc.controlPort)])).stdout,
+    );
     expect(leds.strobe.on).toBe(true);
   });
 
@@ -51,7 +69,12 @@ describe("the demo pillar, health and faults", () => {
     cleanups.push(() => pillar.dispose());
     const health = () => center.received.filter((r) => r.topic === "pillar/v1/test-001/health").map((r) => r.payload);
     await center.until(() => health().length >= 1, "a health message");
-    expect(health()[0]).toMatchObject({ pillarId: "test-001", outbox: { depth: expect.any(Number) }, components: { hal: "sim", button: "ok", tamper: "closed" }, faults: [] });
+    expect(health()[0]).toMatchObject({
+      pillarId: "test-001",
+      outbox: { depth: expect.any(Number) },
+      components: { hal: "sim", button: "ok", tamper: "closed" },
+      faults: [],
+    });
     expect(health()[0]!.diskFreeBytes as number).toBeGreaterThan(0);
     expect(typeof health()[0]!.seq).toBe("number");
 
@@ -60,7 +83,10 @@ describe("the demo pillar, health and faults", () => {
     expect(center.events("fault")[0]!.data).toMatchObject({ component: "button", code: "line.failed" });
     expect(pillar.app.leds.pattern()).toBe("fault");
     const n = health().length;
-    await center.until(() => health().length > n && (health().at(-1)!.faults as unknown[]).length === 1, "health with the fault");
+    await center.until(
+      () => health().length > n && (health().at(-1)!.faults as unknown[]).length === 1,
+      "health with the fault",
+    );
     expect(health().at(-1)!.components).toMatchObject({ button: "failed" });
     // the button path still works on the other lines' behalf: a press still raises an alarm
     pillar.io.button.restoreLink();

@@ -27,7 +27,10 @@ describe("press path through a real Mosquitto", () => {
   it("delivers a press with every contract field, and announces the pillar online", async () => {
     center = await new TestCenter(broker.url).start();
     pillar = await new SimPillar().start(broker.url);
-    await center.until(() => center.received.some((r) => r.topic === "pillar/v1/test-001/status" && r.payload.state === "online"), "online status");
+    await center.until(
+      () => center.received.some((r) => r.topic === "pillar/v1/test-001/status" && r.payload.state === "online"),
+      "online status",
+    );
     const status = center.received.find((r) => r.topic.endsWith("/status"))!;
     expect(status.payload).toMatchObject({ state: "online", pillarId: "test-001", version: "0.0.0-test" });
     expect(typeof status.payload.uptimeS).toBe("number");
@@ -65,7 +68,11 @@ describe("press path through a real Mosquitto", () => {
     expect(presses.map((p) => (p.data as { press: number }).press)).toEqual([1, 2, 3]);
     const incidentId = presses[0]!.incidentId as string;
 
-    await center.send("pillar/v1/test-001/cmd/incident.ack", { correlationId: "c-1", incidentId, operator: "Sgt. Karimova" });
+    await center.send("pillar/v1/test-001/cmd/incident.ack", {
+      correlationId: "c-1",
+      incidentId,
+      operator: "Sgt. Karimova",
+    });
     await center.until(() => center.received.some((r) => r.topic.endsWith("/cmd/incident.ack/result")), "ack result");
     const result = center.received.find((r) => r.topic.endsWith("/cmd/incident.ack/result"))!.payload;
     expect(result).toMatchObject({ correlationId: "c-1", ok: true, result: { state: "acknowledged", incidentId } });
@@ -90,7 +97,8 @@ describe("press path through a real Mosquitto", () => {
     await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
     await pillar.click();
     await center.until(() => center.events("button.press").length === 1, "press");
-    const results = () => center.received.filter((r) => r.topic.includes("/cmd/") && r.topic.endsWith("/result")).map((r) => r.payload);
+    const results = () =>
+      center.received.filter((r) => r.topic.includes("/cmd/") && r.topic.endsWith("/result")).map((r) => r.payload);
 
     await center.send("pillar/v1/test-001/cmd/incident.ack", "{not json");
     await center.send("pillar/v1/test-001/cmd/incident.ack", { correlationId: "c-3", incidentId: 42, extra: true });
@@ -123,9 +131,13 @@ describe("press path through a real Mosquitto", () => {
     expect(center.events("button.press")).toHaveLength(0);
 
     await broker.start();
-    await center.until(() => new Set(center.events("button.press").map((e) => e.eventId)).size === 20, "20 presses after the outage");
+    await center.until(
+      () => new Set(center.events("button.press").map((e) => e.eventId)).size === 20,
+      "20 presses after the outage",
+    );
     const firstSeen = new Map<string, number>();
-    for (const e of center.events("button.press")) if (!firstSeen.has(e.eventId as string)) firstSeen.set(e.eventId as string, e.seq as number);
+    for (const e of center.events("button.press"))
+      if (!firstSeen.has(e.eventId as string)) firstSeen.set(e.eventId as string, e.seq as number);
     const seqs = [...firstSeen.values()];
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(20);

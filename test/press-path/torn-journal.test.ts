@@ -22,7 +22,13 @@ describe("a torn journal tail", () => {
     await waitFor(() => offline.app.outbox.depth === 3, "3 presses journaled");
     await offline.stop();
     // a power cut in the middle of the next record's write
-    const next = encodeRecord({ k: "m", seq: 99, topic: "pillar/v1/test-001/event", cls: "alarm", body: '{"type":"button.press"}' });
+    const next = encodeRecord({
+      k: "m",
+      seq: 99,
+      topic: "pillar/v1/test-001/event",
+      cls: "alarm",
+      body: '{"type":"button.press"}',
+    });
     await appendFile(join(dir, "outbox.journal"), next.subarray(0, next.length - 9));
 
     const broker = await new TestMosquitto().start();
@@ -31,7 +37,10 @@ describe("a torn journal tail", () => {
     cleanups.push(() => center.stop());
     const pillar = await new SimPillar().start(broker.url, dir);
     cleanups.push(() => pillar.stop());
-    await center.until(() => center.events("button.press").length === 3 && center.events("fault").length === 1, "3 presses and a fault");
+    await center.until(
+      () => center.events("button.press").length === 3 && center.events("fault").length === 1,
+      "3 presses and a fault",
+    );
     const fault = center.events("fault")[0]!;
     expect(fault.data).toMatchObject({ component: "outbox", code: "journal.damaged" });
     expect(center.events("button.press").map((e) => e.seq)).toEqual([1, 2, 3]);

@@ -36,7 +36,12 @@ const SUCCESS_POINTS = [
   "committed",
 ];
 /** Steps of the rollback after a failed self-test. */
-const ROLLBACK_POINTS = ["rollback:sig-merged", "rollback:config-temp-written", "rollback:config-renamed", "rollback:sig-final"];
+const ROLLBACK_POINTS = [
+  "rollback:sig-merged",
+  "rollback:config-temp-written",
+  "rollback:config-renamed",
+  "rollback:sig-final",
+];
 
 describe("SIGKILL at any step of an apply leaves a whole config", () => {
   let root: string;
@@ -55,9 +60,13 @@ describe("SIGKILL at any step of an apply leaves a whole config", () => {
     const configPath = join(dir, "config.json");
     const oldBytes = await writeConfig(configPath, pillarDoc({ id: "tas-old-0001", lat: 41.3 }), keys);
     const candidate = join(dir, "candidate.json");
-    const newDoc = failing ? pillarDoc({ id: "tas-new-0002", lat: 41.36, missingFirmataPort: join(dir, "no-tty") }) : pillarDoc({ id: "tas-new-0002", lat: 41.36 });
+    const newDoc = failing
+      ? pillarDoc({ id: "tas-new-0002", lat: 41.36, missingFirmataPort: join(dir, "no-tty") })
+      : pillarDoc({ id: "tas-new-0002", lat: 41.36 });
     const newBytes = await writeConfig(candidate, newDoc, keys);
-    const child = new Child(["test/provisioning/helpers/apply-child.ts", configPath, candidate, keys.publicKeyPath], { PILLAR_APPLY_PAUSE_AT: point });
+    const child = new Child(["test/provisioning/helpers/apply-child.ts", configPath, candidate, keys.publicKeyPath], {
+      PILLAR_APPLY_PAUSE_AT: point,
+    });
     try {
       await child.waitFor(new RegExp(`PILLAR_APPLY_PAUSED ${point.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`));
       await child.kill("SIGKILL");
@@ -82,9 +91,15 @@ describe("SIGKILL at any step of an apply leaves a whole config", () => {
     const sigLines = (await readFile(`${configPath}.sig`, "utf8")).trim().split("\n");
     expect(sigLines).toHaveLength(1);
     // A .prev left behind is a whole pair too (or absent).
-    if (names.includes("config.json.prev")) expect((await readPair(`${configPath}.prev`, keys.publicKeyPath)).signatureValid).toBe(true);
+    if (names.includes("config.json.prev"))
+      expect((await readPair(`${configPath}.prev`, keys.publicKeyPath)).signatureValid).toBe(true);
     else expect(names).not.toContain("config.json.prev.sig");
-    return { afterKill: afterKill.sha256, afterBoot: afterBoot.sha256, oldSha: sha256Hex(oldBytes), newSha: sha256Hex(newBytes) };
+    return {
+      afterKill: afterKill.sha256,
+      afterBoot: afterBoot.sha256,
+      oldSha: sha256Hex(oldBytes),
+      newSha: sha256Hex(newBytes),
+    };
   }
 
   it.each(SUCCESS_POINTS)("while applying a good config, killed at %s", async (point) => {

@@ -11,7 +11,8 @@ describe("RFC 4180 CSV parser", () => {
   });
 
   it("reads quoted fields holding commas, doubled quotes and line breaks, and numbers lines by where a record starts", () => {
-    const text = 'id,address,name\r\nx1,"Navoi Street 1, near Chorsu","Pillar ""North"""\r\nx2,"line one\r\nline two\nline three",plain\r\nx3,"",last\r\n';
+    const text =
+      'id,address,name\r\nx1,"Navoi Street 1, near Chorsu","Pillar ""North"""\r\nx2,"line one\r\nline two\nline three",plain\r\nx3,"",last\r\n';
     expect(parseCsv(text)).toEqual([
       { line: 1, fields: ["id", "address", "name"] },
       { line: 2, fields: ["x1", "Navoi Street 1, near Chorsu", 'Pillar "North"'] },
@@ -41,7 +42,7 @@ describe("RFC 4180 CSV parser", () => {
 
   it("writes fields that round-trip through the parser", () => {
     const values = ["plain", "with, comma", 'with "quotes"', "two\nlines", " padded ", "41.311081"];
-    const [rec] = parseCsv(csvLine(values) + "\r\n");
+    const [rec] = parseCsv(`${csvLine(values)}\r\n`);
     expect(rec!.fields).toEqual(values);
   });
 });

@@ -26,7 +26,11 @@ describe("pillar flash --dir (boot partition)", () => {
   it("writes config + signature into BOOT/alarm-pillar/, and the pillar imports it once on start", async () => {
     const boot = join(dir, "boot");
     const site = join(dir, "site.json");
-    const bytes = await writeConfig(site, pillarDoc({ id: "tas-boot-0001", lat: 41.2258, address: "Yangi Sergeli Street 3" }), keys);
+    const bytes = await writeConfig(
+      site,
+      pillarDoc({ id: "tas-boot-0001", lat: 41.2258, address: "Yangi Sergeli Street 3" }),
+      keys,
+    );
     const cli = Child.cli(["flash", site, "--dir", boot]);
     expect(await cli.exited).toBe(0);
     expect(cli.stdout).toMatch(/written .*alarm-pillar\/config\.json \(\+ \.sig\)/);
@@ -39,12 +43,21 @@ describe("pillar flash --dir (boot partition)", () => {
     const configPath = join(dir, "config.json");
     const factory = await writeConfig(configPath, pillarDoc({ id: "tas-factory-0000" }), keys);
     let running = validateConfig(JSON.parse(factory.toString()));
-    const applier = new ConfigApplier({ configPath, current: () => running, applyConfig: async (c) => void (running = c), publicKeyPath: keys.publicKeyPath, log: pino({ level: "silent" }) });
+    const applier = new ConfigApplier({
+      configPath,
+      current: () => running,
+      applyConfig: async (c) => void (running = c),
+      publicKeyPath: keys.publicKeyPath,
+      log: pino({ level: "silent" }),
+    });
     const report = await importBootDirConfig(boot, applier);
     expect(report).toMatchObject({ ok: true, pillarId: "tas-boot-0001", signed: true });
     expect(running.location.address).toBe("Yangi Sergeli Street 3");
     expect((await readPair(configPath, keys.publicKeyPath)).config.pillar.id).toBe("tas-boot-0001");
-    expect((await readdir(join(boot, "alarm-pillar"))).sort()).toEqual(["config.json.applied", "config.json.sig.applied"]);
+    expect((await readdir(join(boot, "alarm-pillar"))).sort()).toEqual([
+      "config.json.applied",
+      "config.json.sig.applied",
+    ]);
     expect(await importBootDirConfig(boot, applier)).toBeNull();
   });
 
@@ -59,7 +72,13 @@ describe("pillar flash --dir (boot partition)", () => {
     const configPath = join(dir, "config2.json");
     const factory = await writeConfig(configPath, pillarDoc({ id: "tas-factory-0000" }), keys);
     const running = validateConfig(JSON.parse(factory.toString()));
-    const applier = new ConfigApplier({ configPath, current: () => running, applyConfig: async () => undefined, publicKeyPath: keys.publicKeyPath, log: pino({ level: "silent" }) });
+    const applier = new ConfigApplier({
+      configPath,
+      current: () => running,
+      applyConfig: async () => undefined,
+      publicKeyPath: keys.publicKeyPath,
+      log: pino({ level: "silent" }),
+    });
     const report = await importBootDirConfig(boot, applier);
     expect(report).toMatchObject({ ok: false, code: "tampered" });
     expect((await readFile(configPath)).equals(factory)).toBe(true);

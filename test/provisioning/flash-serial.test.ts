@@ -27,9 +27,23 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
     dir = await mkdtemp(join(tmpdir(), "flash-"));
     keys = await testKeys(dir);
     configPath = join(dir, "config.json");
-    oldBytes = await writeConfig(configPath, pillarDoc({ id: "tas-old-0001", lat: 41.3, lon: 69.2, address: "Navoi Street 1" }), keys);
+    oldBytes = await writeConfig(
+      configPath,
+      pillarDoc({ id: "tas-old-0001", lat: 41.3, lon: 69.2, address: "Navoi Street 1" }),
+      keys,
+    );
     newPath = join(dir, "tas-new-0002.json");
-    await writeConfig(newPath, pillarDoc({ id: "tas-new-0002", lat: 41.3645, lon: 69.2867, address: "Amir Temur Avenue 107, near Minor Mosque", district: "Yunusabad district" }), keys);
+    await writeConfig(
+      newPath,
+      pillarDoc({
+        id: "tas-new-0002",
+        lat: 41.3645,
+        lon: 69.2867,
+        address: "Amir Temur Avenue 107, near Minor Mosque",
+        district: "Yunusabad district",
+      }),
+      keys,
+    );
   });
 
   afterEach(async () => {
@@ -46,13 +60,20 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
   }
 
   async function listener(port: string, env: Record<string, string> = {}): Promise<Child> {
-    const c = new Child([join("test/provisioning/helpers/listener-child.ts"), configPath, port, keys.publicKeyPath], env);
+    const c = new Child(
+      [join("test/provisioning/helpers/listener-child.ts"), configPath, port, keys.publicKeyPath],
+      env,
+    );
     children.push(c);
     await c.waitFor(/LISTENING/);
     return c;
   }
 
-  async function flash(port: string, file = newPath, extra: string[] = []): Promise<{ code: number | null; out: string }> {
+  async function flash(
+    port: string,
+    file = newPath,
+    extra: string[] = [],
+  ): Promise<{ code: number | null; out: string }> {
     const c = Child.cli(["flash", file, "--port", port, "--timeout", "1000", ...extra]);
     children.push(c);
     const code = await c.exited;
@@ -60,7 +81,9 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
   }
 
   /** Two pty pairs with a proxy between them: installer ↔ A ↔ proxy ↔ B ↔ pillar. */
-  async function cableWithProxy(edit: (line: string) => string | null): Promise<{ clientPort: string; pillarPort: string; proxy: SerialProxy; a: SocatPair; b: SocatPair }> {
+  async function cableWithProxy(
+    edit: (line: string) => string | null,
+  ): Promise<{ clientPort: string; pillarPort: string; proxy: SerialProxy; a: SocatPair; b: SocatPair }> {
     const a = await pair();
     const b = await pair();
     const proxy = new SerialProxy(a.b, b.a, edit);
@@ -84,7 +107,10 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
     expect(r.out).toMatch(/RESULT ok: applied config for tas-new-0002/);
     expect(r.code).toBe(0);
     const applied = await pillar.waitFor(/APPLIED (.*)/);
-    expect(JSON.parse(applied[1]!).location).toMatchObject({ lat: 41.3645, address: "Amir Temur Avenue 107, near Minor Mosque" });
+    expect(JSON.parse(applied[1]!).location).toMatchObject({
+      lat: 41.3645,
+      address: "Amir Temur Avenue 107, near Minor Mosque",
+    });
     const now = await readPair(configPath, keys.publicKeyPath);
     expect(now.config.pillar.id).toBe("tas-new-0002");
     expect(now.signatureValid).toBe(true);
@@ -109,7 +135,9 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/flash failed: .*(serial link (closed|failed)|gave up).*chunk 3\//);
     expect(r.out).toMatch(/cable/);
-    await pillar.waitFor(/transfer aborted \(serial link closed\) after 2\/\d+ chunks; the current config is unchanged/);
+    await pillar.waitFor(
+      /transfer aborted \(serial link closed\) after 2\/\d+ chunks; the current config is unchanged/,
+    );
     expect(pillar.alive()).toBe(true);
     await expectOldConfigKept();
   });
@@ -135,7 +163,9 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
   });
 
   it("a chunk that is corrupted every time ends in a clear failure, nothing applied", async () => {
-    const { clientPort, pillarPort } = await cableWithProxy((line) => (line.includes('"t":"DATA","seq":1,') ? line.replace('"data":"', '"data":"AAAA') : line));
+    const { clientPort, pillarPort } = await cableWithProxy((line) =>
+      line.includes('"t":"DATA","seq":1,') ? line.replace('"data":"', '"data":"AAAA') : line,
+    );
     const pillar = await listener(pillarPort);
     const r = await flash(clientPort);
     expect(r.code).toBe(1);
@@ -149,12 +179,14 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
     const parts = sig.trim().split(" ");
     const b64 = parts[4]!;
     parts[4] = (b64[0] === "A" ? "B" : "A") + b64.slice(1);
-    await writeFile(`${newPath}.sig`, parts.join(" ") + "\n");
+    await writeFile(`${newPath}.sig`, `${parts.join(" ")}\n`);
     const cable = await pair();
     const pillar = await listener(cable.b);
     const r = await flash(cable.a);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/refused during VERIFY: refused: config: the signature does not verify .*tampered or forged signature/);
+    expect(r.out).toMatch(
+      /refused during VERIFY: refused: config: the signature does not verify .*tampered or forged signature/,
+    );
     expect(pillar.alive()).toBe(true);
     expect(pillar.stdout).not.toContain("APPLIED");
     await expectOldConfigKept();
@@ -175,12 +207,18 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
   });
 
   it("a config that fails the self-test is rolled back and the pillar runs its old config again", async () => {
-    await writeConfig(newPath, pillarDoc({ id: "tas-new-0002", lat: 41.36, missingFirmataPort: join(dir, "no-such-tty") }), keys);
+    await writeConfig(
+      newPath,
+      pillarDoc({ id: "tas-new-0002", lat: 41.36, missingFirmataPort: join(dir, "no-such-tty") }),
+      keys,
+    );
     const cable = await pair();
     const pillar = await listener(cable.b);
     const r = await flash(cable.a);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/RESULT failed at self-test: self-test failed: hal.firmata.port .*no-such-tty does not exist.*rolled back to the previous config/);
+    expect(r.out).toMatch(
+      /RESULT failed at self-test: self-test failed: hal.firmata.port .*no-such-tty does not exist.*rolled back to the previous config/,
+    );
     await pillar.waitFor(/APPLIED .*tas-old-0001/);
     const applied = [...pillar.stdout.matchAll(/APPLIED (.*)/g)].map((m) => JSON.parse(m[1]!).id as string);
     expect(applied).toEqual(["tas-new-0002", "tas-old-0001"]);

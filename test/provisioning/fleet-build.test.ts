@@ -45,7 +45,18 @@ describe("pillar fleet build", () => {
 
   it("builds and signs 100 valid configs from the example, with a manifest of their sha256", async () => {
     const out = join(dir, "out-example");
-    const cli = Child.cli(["fleet", "build", "--inventory", SITES, "--defaults", DEFAULTS, "--out", out, "--key", keys.privateKeyPath]);
+    const cli = Child.cli([
+      "fleet",
+      "build",
+      "--inventory",
+      SITES,
+      "--defaults",
+      DEFAULTS,
+      "--out",
+      out,
+      "--key",
+      keys.privateKeyPath,
+    ]);
     expect(await cli.exited).toBe(0);
     expect(cli.stdout).toMatch(/^100 configs written to .*, signed with key [0-9a-f]{16}/);
     const rows = parseCsv(sitesText).slice(1);
@@ -77,7 +88,18 @@ describe("pillar fleet build", () => {
       l[16] = l[16]!.replace(/,(41\.\d+),/, ",123.4,");
     });
     const out = join(dir, "out-bad-lat");
-    const cli = Child.cli(["fleet", "build", "--inventory", inv, "--defaults", DEFAULTS, "--out", out, "--key", keys.privateKeyPath]);
+    const cli = Child.cli([
+      "fleet",
+      "build",
+      "--inventory",
+      inv,
+      "--defaults",
+      DEFAULTS,
+      "--out",
+      out,
+      "--key",
+      keys.privateKeyPath,
+    ]);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr).toContain('sites.csv:17: column "lat": 123.4 is not between -90 and 90');
     expect(cli.stderr).toContain(`nothing was written to ${out}`);
@@ -91,7 +113,9 @@ describe("pillar fleet build", () => {
       l[41] = l[41]!.replace(/^[^,]+/, firstId);
     });
     const out = join(dir, "out-dup");
-    await expect(buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: out })).rejects.toThrow(`dup.csv:42: column "id": "${firstId}" is already used on line 2`);
+    await expect(buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: out })).rejects.toThrow(
+      `dup.csv:42: column "id": "${firstId}" is already used on line 2`,
+    );
     await expect(access(out)).rejects.toThrow();
   });
 
@@ -99,16 +123,18 @@ describe("pillar fleet build", () => {
     const inv = join(dir, "multi.csv");
     await writeFile(
       inv,
-      [
+      `${[
         "id,name,lat,lon,address,district,heartbeat.intervalS",
         'tas-a-01,"Two-line\nname",41.3,69.2,"Navoi Street 1",Shaykhontohur,',
         "tas-a-02,ok,abc,69.2,Navoi Street 2,Shaykhontohur,",
         "tas-a-03,ok,41.3,200,Navoi Street 3,,",
         "Bad_Id,ok,41.3,69.2,Navoi Street 4,Shaykhontohur,0",
         "tas-a-05,ok,41.3,69.2",
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
-    const err = await buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: join(dir, "out-multi") }).catch((e: unknown) => e);
+    const err = await buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: join(dir, "out-multi") }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(InventoryError);
     const text = (err as InventoryError).message.split("\n");
     expect(text).toEqual([
@@ -124,7 +150,9 @@ describe("pillar fleet build", () => {
   it("refuses an unknown column and a missing required one, at the header line", async () => {
     const inv = join(dir, "header.csv");
     await writeFile(inv, "id,name,lat,address,district,colour\ntas-a-01,x,41.3,Navoi 1,Mirabad,red\n");
-    await expect(buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: join(dir, "out-h") })).rejects.toThrow(
+    await expect(
+      buildFleet({ inventoryPath: inv, defaultsPath: DEFAULTS, outDir: join(dir, "out-h") }),
+    ).rejects.toThrow(
       /header\.csv:1: column "colour": unknown column[^\n]*\nheader\.csv:1: column "lon": required column is missing/,
     );
   });
@@ -133,7 +161,9 @@ describe("pillar fleet build", () => {
     const out = join(dir, "out-full");
     await mkdir(out);
     await writeFile(join(out, "keep.txt"), "x");
-    await expect(buildFleet({ inventoryPath: SITES, defaultsPath: DEFAULTS, outDir: out })).rejects.toThrow(/not an empty folder/);
+    await expect(buildFleet({ inventoryPath: SITES, defaultsPath: DEFAULTS, outDir: out })).rejects.toThrow(
+      /not an empty folder/,
+    );
     expect(await readdir(out)).toEqual(["keep.txt"]);
   });
 
@@ -148,6 +178,8 @@ describe("pillar fleet build", () => {
     const edited = join(out, m.pillars[7]!.file);
     await writeFile(edited, (await readFile(edited, "utf8")).replace('"lat": 4', '"lat": 5'));
     await expect(verifyConfigSignature(edited, keys.publicKeyPath)).rejects.toThrow(/was changed after signing/);
-    await expect(signFleet(out, keys.privateKeyPath)).rejects.toThrow(new RegExp(`changed since the build.*${m.pillars[7]!.file}`));
+    await expect(signFleet(out, keys.privateKeyPath)).rejects.toThrow(
+      new RegExp(`changed since the build.*${m.pillars[7]!.file}`),
+    );
   });
 });

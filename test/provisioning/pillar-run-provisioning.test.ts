@@ -27,7 +27,15 @@ describe("a running pillar takes a flashed config", () => {
   const clis: Child[] = [];
 
   const doc = (lat: number, address: string) =>
-    pillarDoc({ id: "tas-e2e-0001", lat, lon: 69.28, address, district: "Yunusabad district", brokerUrl: broker.url, dataDir: join(dir, "data") });
+    pillarDoc({
+      id: "tas-e2e-0001",
+      lat,
+      lon: 69.28,
+      address,
+      district: "Yunusabad district",
+      brokerUrl: broker.url,
+      dataDir: join(dir, "data"),
+    });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "run-prov-"));
@@ -73,7 +81,10 @@ describe("a running pillar takes a flashed config", () => {
     const serial = await cli(["flash", flashed, "--port", cable.a]);
     expect(serial.out).toMatch(/connected: pillar tas-e2e-0001, software \d+\.\d+\.\d+, production mode/);
     expect(serial.code).toBe(0);
-    expect(await pressAndGetLocation()).toMatchObject({ lat: 41.3645, address: "Amir Temur Avenue 107, near Minor Mosque" });
+    expect(await pressAndGetLocation()).toMatchObject({
+      lat: 41.3645,
+      address: "Amir Temur Avenue 107, near Minor Mosque",
+    });
     expect((await readPair(configPath, keys.publicKeyPath)).config.location.lat).toBe(41.3645);
 
     const viaMqtt = join(dir, "site2.json");
@@ -92,13 +103,20 @@ describe("a running pillar takes a flashed config", () => {
 
   it("over MQTT, a new pillar id restarts the services and the answer still arrives", async () => {
     const renamed = join(dir, "renamed.json");
-    await writeConfig(renamed, { ...doc(41.3383, "Mustaqillik Avenue 5"), pillar: { id: "tas-e2e-0002", mode: "production" } }, keys);
+    await writeConfig(
+      renamed,
+      { ...doc(41.3383, "Mustaqillik Avenue 5"), pillar: { id: "tas-e2e-0002", mode: "production" } },
+      keys,
+    );
     const mq = await cli(["flash", renamed, "--mqtt", "--broker", broker.url, "--id", "tas-e2e-0001"]);
     expect(mq.out).toMatch(/pillar tas-e2e-0001: applied config for tas-e2e-0002/);
     expect(mq.code).toBe(0);
     expect(pillar.output.match(/control endpoint listening/g)!.length).toBe(2);
     await pillar.click();
-    await center.until(() => center.received.some((r) => r.topic === "pillar/v1/tas-e2e-0002/event"), "an event of the renamed pillar");
+    await center.until(
+      () => center.received.some((r) => r.topic === "pillar/v1/tas-e2e-0002/event"),
+      "an event of the renamed pillar",
+    );
     const ev = center.received.find((r) => r.topic === "pillar/v1/tas-e2e-0002/event")!.payload;
     expect(ev).toMatchObject({ pillarId: "tas-e2e-0002", location: { address: "Mustaqillik Avenue 5" } });
   });

@@ -7,7 +7,12 @@ import type { PillarConfig } from "../../config/schema.js";
 import { validateConfig } from "../../src/config/validate-config.js";
 import { ConfigApplier } from "../../src/provisioning/config-applier.js";
 import { keyIdOf, readPublicKey, verifyConfigSignature } from "../../src/provisioning/config-signature.js";
-import { DEV_FLEET_PUBKEY, generateFleetKeys, resolveFleetPublicKey, type GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
+import {
+  DEV_FLEET_PUBKEY,
+  generateFleetKeys,
+  resolveFleetPublicKey,
+  type GeneratedKeys,
+} from "../../src/provisioning/fleet-keys.js";
 import { Child } from "./helpers/child-process.js";
 import { configBytes, pillarDoc, readPair, writeConfig } from "./helpers/fixtures.js";
 
@@ -52,7 +57,9 @@ describe("fleet keys and config signatures", () => {
   it("names a signature by another key and a missing signature", async () => {
     const path = join(dir, "p2.json");
     await writeConfig(path, pillarDoc({ id: "tas-p2-0001" }), other);
-    await expect(verifyConfigSignature(path, keys.publicKeyPath)).rejects.toThrow(`is signed with key ${other.keyId}, but this pillar trusts key ${keys.keyId}`);
+    await expect(verifyConfigSignature(path, keys.publicKeyPath)).rejects.toThrow(
+      `is signed with key ${other.keyId}, but this pillar trusts key ${keys.keyId}`,
+    );
     const unsigned = join(dir, "p3.json");
     await writeConfig(unsigned, pillarDoc({ id: "tas-p3-0001" }));
     await expect(verifyConfigSignature(unsigned, keys.publicKeyPath)).rejects.toMatchObject({ code: "unsigned" });
@@ -82,16 +89,28 @@ describe("fleet keys and config signatures", () => {
       expect(unsigned.message).toMatch(/this pillar is in production mode and the config is not signed/);
       const foreign = join(dir, "foreign.json");
       await writeConfig(foreign, pillarDoc({ id: "tas-prod-0002" }), other);
-      const r2 = await applier.apply({ bytes: await readFile(foreign), signature: await readFile(`${foreign}.sig`, "utf8"), source: "test" });
+      const r2 = await applier.apply({
+        bytes: await readFile(foreign),
+        signature: await readFile(`${foreign}.sig`, "utf8"),
+        source: "test",
+      });
       expect(r2).toMatchObject({ ok: false, code: "wrong_key" });
       const good = join(dir, "good.json");
       const goodBytes = await writeConfig(good, pillarDoc({ id: "tas-prod-0002" }), keys);
       const tampered = Buffer.from(goodBytes.toString().replace("tas-prod-0002", "tas-prod-0003"));
-      const r3 = await applier.apply({ bytes: tampered, signature: await readFile(`${good}.sig`, "utf8"), source: "test" });
+      const r3 = await applier.apply({
+        bytes: tampered,
+        signature: await readFile(`${good}.sig`, "utf8"),
+        source: "test",
+      });
       expect(r3).toMatchObject({ ok: false, code: "tampered" });
       expect(applied).toEqual([]);
       expect((await readFile(path)).equals(oldBytes)).toBe(true);
-      const r4 = await applier.apply({ bytes: goodBytes, signature: await readFile(`${good}.sig`, "utf8"), source: "test" });
+      const r4 = await applier.apply({
+        bytes: goodBytes,
+        signature: await readFile(`${good}.sig`, "utf8"),
+        source: "test",
+      });
       expect(r4).toMatchObject({ ok: true, code: "applied", signed: true, keyId: keys.keyId, rolledBack: false });
       expect(applied).toEqual(["tas-prod-0002"]);
       expect((await readPair(path, keys.publicKeyPath)).config.pillar.id).toBe("tas-prod-0002");
@@ -104,8 +123,14 @@ describe("fleet keys and config signatures", () => {
       const { applier, applied } = await applierFor(running, path, keys.publicKeyPath);
       const good = join(dir, "dev-next.json");
       const bytes = await writeConfig(good, pillarDoc({ id: "tas-dev-0002", mode: "development" }), keys);
-      const forged = (await readFile(`${good}.sig`, "utf8")).replace(/ (\S)(\S+)\n$/, (_m, c: string, rest: string) => ` ${c === "A" ? "B" : "A"}${rest}\n`);
-      expect(await applier.apply({ bytes, signature: forged, source: "test" })).toMatchObject({ ok: false, code: "bad_signature" });
+      const forged = (await readFile(`${good}.sig`, "utf8")).replace(
+        / (\S)(\S+)\n$/,
+        (_m, c: string, rest: string) => ` ${c === "A" ? "B" : "A"}${rest}\n`,
+      );
+      expect(await applier.apply({ bytes, signature: forged, source: "test" })).toMatchObject({
+        ok: false,
+        code: "bad_signature",
+      });
       expect(await applier.apply({ bytes, source: "test" })).toMatchObject({ ok: true, signed: false });
       expect(applied).toEqual(["tas-dev-0002"]);
     });

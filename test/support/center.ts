@@ -23,7 +23,12 @@ export class TestCenter {
   ) {}
 
   async start(filter = "pillar/v1/#"): Promise<this> {
-    const client = mqtt.connect(this.url, { clientId: this.clientId, clean: false, reconnectPeriod: 200, protocolVersion: 4 });
+    const client = mqtt.connect(this.url, {
+      clientId: this.clientId,
+      clean: false,
+      reconnectPeriod: 200,
+      protocolVersion: 4,
+    });
     this.client = client;
     client.on("message", (topic, payload, packet) => {
       let body: Record<string, unknown>;

@@ -35,14 +35,18 @@ export class PillarProcess {
   }
 
   async start(timeoutMs = 20_000): Promise<this> {
-    const proc = spawn(process.execPath, [...this.nodeArgs, this.entry, "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
-      // its own process group: a kill reaches the pillar's children (camera, audio) too, as
-      // systemd's KillMode=control-group does on a Pi, and a power cut does
-      detached: true,
-    });
+    const proc = spawn(
+      process.execPath,
+      [...this.nodeArgs, this.entry, "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
+        // its own process group: a kill reaches the pillar's children (camera, audio) too, as
+        // systemd's KillMode=control-group does on a Pi, and a power cut does
+        detached: true,
+      },
+    );
     this.proc = proc;
     let buf = "";
     proc.stdout!.on("data", (d: Buffer) => {

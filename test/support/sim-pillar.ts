@@ -43,7 +43,12 @@ export class SimPillar {
     const doc = testConfigDoc({ dataDir: this.dataDir, ...this.over });
     doc.broker = { ...doc.broker, url: brokerUrl };
     this.config = validateConfig(doc, "test");
-    this.app = new PillarApp({ config: this.config, createIo: async () => this.io, version: "0.0.0-test", log: pino({ level: process.env.TEST_LOG ?? "silent" }) });
+    this.app = new PillarApp({
+      config: this.config,
+      createIo: async () => this.io,
+      version: "0.0.0-test",
+      log: pino({ level: process.env.TEST_LOG ?? "silent" }),
+    });
     await this.app.start();
     return this;
   }

@@ -9,7 +9,8 @@ import { UsageError, type CliCommand } from "../cli-command.js";
 export const command: CliCommand = {
   name: "config",
   summary: "validate, migrate or print the config schema",
-  usage: "pillar config validate FILE… [--key FLEET.pub] | pillar config migrate FILE | pillar config schema [--out FILE]",
+  usage:
+    "pillar config validate FILE… [--key FLEET.pub] | pillar config migrate FILE | pillar config schema [--out FILE]",
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
@@ -21,7 +22,9 @@ export const command: CliCommand = {
           try {
             const c = await loadConfigFile(file);
             const signed = values.key ? await verifyConfigSignature(file, values.key) : undefined;
-            console.log(`${file}: valid (pillar ${c.pillar.id}, driver ${c.hal.driver}, version ${c.version})${signed ? `, signed by key ${signed.keyId}` : ""}`);
+            console.log(
+              `${file}: valid (pillar ${c.pillar.id}, driver ${c.hal.driver}, version ${c.version})${signed ? `, signed by key ${signed.keyId}` : ""}`,
+            );
           } catch (err) {
             bad++;
             if (err instanceof ConfigError) console.error(err.message);
@@ -34,12 +37,16 @@ export const command: CliCommand = {
         const { positionals } = parseCliArgs(rest, {});
         if (positionals.length !== 1) throw new UsageError("name one config file");
         const backup = await migrateConfigFile(positionals[0]!);
-        console.log(backup ? `${positionals[0]}: migrated; the old file is kept as ${backup}` : `${positionals[0]}: already current`);
+        console.log(
+          backup
+            ? `${positionals[0]}: migrated; the old file is kept as ${backup}`
+            : `${positionals[0]}: already current`,
+        );
         return 0;
       }
       case "schema": {
         const { values } = parseCliArgs(rest, { out: { type: "string" } }, false);
-        const text = JSON.stringify(configJsonSchema(), null, 2) + "\n";
+        const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
         if (values.out) await writeFile(values.out, text);
         else process.stdout.write(text);
         return 0;

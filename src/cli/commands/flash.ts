@@ -38,10 +38,12 @@ export const command: CliCommand = {
       const sigPath = v.sig ?? `${file}.sig`;
       signature = await readFile(sigPath, "utf8").catch(() => undefined);
       if (signature === undefined && v.sig) throw new UsageError(`cannot read ${v.sig}`);
-      if (signature === undefined) console.error(`note: ${sigPath} not found; sending the config unsigned (a production pillar refuses it)`);
+      if (signature === undefined)
+        console.error(`note: ${sigPath} not found; sending the config unsigned (a production pillar refuses it)`);
     }
     const timeout = v.timeout !== undefined ? Number(v.timeout) : undefined;
-    if (timeout !== undefined && !(timeout > 0)) throw new UsageError("--timeout must be a positive number of milliseconds");
+    if (timeout !== undefined && !(timeout > 0))
+      throw new UsageError("--timeout must be a positive number of milliseconds");
 
     if (v.dir !== undefined) {
       const path = await writeConfigToBootDir(v.dir, bytes, signature);
@@ -70,10 +72,14 @@ export const command: CliCommand = {
         progress: (m) => console.log(m),
       });
       if (r.ok) {
-        console.log(`RESULT ok: ${r.message} (${r.durationMs} ms${r.retransmits ? `, ${r.retransmits} frames resent` : ""})`);
+        console.log(
+          `RESULT ok: ${r.message} (${r.durationMs} ms${r.retransmits ? `, ${r.retransmits} frames resent` : ""})`,
+        );
         return 0;
       }
-      console.error(`RESULT failed at ${r.stage}: ${r.message}${r.rolledBack ? " (the pillar runs its previous config again)" : ""}`);
+      console.error(
+        `RESULT failed at ${r.stage}: ${r.message}${r.rolledBack ? " (the pillar runs its previous config again)" : ""}`,
+      );
       return 1;
     } catch (err) {
       if (err instanceof FlashError) {

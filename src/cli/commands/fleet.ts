@@ -42,12 +42,29 @@ export const command: CliCommand = {
     const [sub, ...rest] = argv;
     switch (sub) {
       case "build": {
-        const { values: v } = parseCliArgs(rest, { inventory: { type: "string" }, defaults: { type: "string" }, out: { type: "string" }, key: { type: "string" } }, false);
-        if (!v.inventory || !v.defaults || !v.out) throw new UsageError("--inventory, --defaults and --out are required");
+        const { values: v } = parseCliArgs(
+          rest,
+          {
+            inventory: { type: "string" },
+            defaults: { type: "string" },
+            out: { type: "string" },
+            key: { type: "string" },
+          },
+          false,
+        );
+        if (!v.inventory || !v.defaults || !v.out)
+          throw new UsageError("--inventory, --defaults and --out are required");
         if (v.key) await warnOpenKey(v.key);
         try {
-          const m = await buildFleet({ inventoryPath: v.inventory, defaultsPath: v.defaults, outDir: v.out, privateKeyPath: v.key });
-          console.log(`${m.count} configs written to ${v.out}${m.keyId ? `, signed with key ${m.keyId}` : " (unsigned: sign with pillar fleet sign)"}; manifest: ${join(v.out, MANIFEST_FILE)}`);
+          const m = await buildFleet({
+            inventoryPath: v.inventory,
+            defaultsPath: v.defaults,
+            outDir: v.out,
+            privateKeyPath: v.key,
+          });
+          console.log(
+            `${m.count} configs written to ${v.out}${m.keyId ? `, signed with key ${m.keyId}` : " (unsigned: sign with pillar fleet sign)"}; manifest: ${join(v.out, MANIFEST_FILE)}`,
+          );
           return 0;
         } catch (err) {
           if (err instanceof InventoryError) {
@@ -64,7 +81,8 @@ export const command: CliCommand = {
       }
       case "sign": {
         const { values: v, positionals } = parseCliArgs(rest, { key: { type: "string" } });
-        if (!v.key || positionals.length !== 1) throw new UsageError("--key PRIVATE.key and one DIR or FILE are required");
+        if (!v.key || positionals.length !== 1)
+          throw new UsageError("--key PRIVATE.key and one DIR or FILE are required");
         await warnOpenKey(v.key);
         const r = await signFleet(positionals[0]!, v.key);
         console.log(`signed ${r.signed.length} config(s) with key ${r.keyId}`);

@@ -15,7 +15,9 @@ export const command: CliCommand = {
     const { values } = parseCliArgs(rest, { out: { type: "string" }, name: { type: "string" } }, false);
     if (!values.out) throw new UsageError("--out DIR is required");
     const k = await generateFleetKeys(values.out, values.name ?? "fleet");
-    console.log(`private key: ${k.privateKeyPath} (mode 0600)\npublic key:  ${k.publicKeyPath}\nkey id:      ${k.keyId}`);
+    console.log(
+      `private key: ${k.privateKeyPath} (mode 0600)\npublic key:  ${k.publicKeyPath}\nkey id:      ${k.keyId}`,
+    );
     return 0;
   },
 };

@@ -30,7 +30,10 @@ const options = {
 export type RunFlags = ReturnType<typeof parseCliArgs<typeof options>>["values"];
 
 /** Load the config file and lay the command-line flags over it, then validate the result. */
-export async function resolveRunConfig(v: RunFlags, brokerUrl?: string): Promise<{ config: PillarConfig; path: string }> {
+export async function resolveRunConfig(
+  v: RunFlags,
+  brokerUrl?: string,
+): Promise<{ config: PillarConfig; path: string }> {
   const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
   // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
   // below is then always a whole, confirmed config, and the flags apply on top of it.
@@ -38,7 +41,7 @@ export async function resolveRunConfig(v: RunFlags, brokerUrl?: string): Promise
     const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
     await recoverConfigDir(path, moduleLogger("config-applier"));
   }
-  const doc = parseJsonText(await readFile(path, "utf8"), path) as Record<string, any>;
+  const doc = parseJsonText(await readFile(path, "utf8"), path) as { [k: string]: unknown; hal?: object; broker?: object; pillar?: object; control?: object };
   if (v.sim) doc.hal = { ...doc.hal, driver: "sim" };
   if (brokerUrl ?? v.broker) doc.broker = { ...doc.broker, url: brokerUrl ?? v.broker };
   if (v["data-dir"]) doc.dataDir = v["data-dir"];
@@ -65,12 +68,20 @@ export const command: CliCommand = {
     if (v.sim && !v.broker) {
       // loaded only here: a production pillar never loads aedes
       const { EmbeddedBroker } = await import("../../broker/embedded-broker.js");
-      broker = new EmbeddedBroker({ port: portArg(v["embedded-port"], "--embedded-port") ?? 1884, log: moduleLogger("broker", log) });
+      broker = new EmbeddedBroker({
+        port: portArg(v["embedded-port"], "--embedded-port") ?? 1884,
+        log: moduleLogger("broker", log),
+      });
       await broker.start();
     }
     const { config, path } = await resolveRunConfig(v, broker?.url);
     log.level = config.log.level;
-    const app = new PillarApp({ config, createIo: (c) => createPillarIo(c, moduleLogger("hal", log)), version: SOFTWARE_VERSION, log });
+    const app = new PillarApp({
+      config,
+      createIo: (c) => createPillarIo(c, moduleLogger("hal", log)),
+      version: SOFTWARE_VERSION,
+      log,
+    });
     await runExtensions(app, { flags: v, configPath: path, broker });
     await app.start();
     // the demo: the operator page beside the simulated pillar, on the embedded broker
@@ -92,10 +103,19 @@ export const command: CliCommand = {
 };
 
 /** The operator console for the demo, in this process, wired to the embedded broker and the sim pillar. */
-async function startDemoConsole(brokerUrl: string, controlPort: number, port: number): Promise<{ stop(): Promise<void> }> {
+async function startDemoConsole(
+  brokerUrl: string,
+  controlPort: number,
+  port: number,
+): Promise<{ stop(): Promise<void> }> {
   const { ConsoleServer } = await import("../../console/console-server.js");
   const make = (p: number) =>
-    new ConsoleServer({ brokerUrl, port: p, simControlUrl: `http://127.0.0.1:${controlPort}`, log: moduleLogger("console", rootLogger()) });
+    new ConsoleServer({
+      brokerUrl,
+      port: p,
+      simControlUrl: `http://127.0.0.1:${controlPort}`,
+      log: moduleLogger("console", rootLogger()),
+    });
   let server = make(port);
   try {
     await server.start();
@@ -105,6 +125,8 @@ async function startDemoConsole(brokerUrl: string, controlPort: number, port: nu
     server = make(0); // the port is taken: any free one
     await server.start();
   }
-  console.error(`\n  operator console: ${server.url}   (press the virtual SOS button there)\n  broker: ${brokerUrl}   control endpoint: http://127.0.0.1:${controlPort}\n`);
+  console.error(
+    `\n  operator console: ${server.url}   (press the virtual SOS button there)\n  broker: ${brokerUrl}   control endpoint: http://127.0.0.1:${controlPort}\n`,
+  );
   return server;
 }

@@ -16,7 +16,9 @@ async function call(port: number, method: string, path: string): Promise<unknown
   try {
     res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
   } catch {
-    throw new Error(`no simulated pillar answers on 127.0.0.1:${port} (is \`pillar run --sim\` running? --control-port)`);
+    throw new Error(
+      `no simulated pillar answers on 127.0.0.1:${port} (is \`pillar run --sim\` running? --control-port)`,
+    );
   }
   const body = (await res.json()) as unknown;
   if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(body)}`);

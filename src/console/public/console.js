@@ -2,7 +2,8 @@
 // Server-Sent Events in (/api/stream), POST /api/publish out. See docs/call.md "Console".
 const $ = (sel, el = document) => el.querySelector(sel);
 const params = new URLSearchParams(location.search);
-const me = params.get("officer") || sessionStorage.getItem("officer") || `officer-${Math.random().toString(36).slice(2, 7)}`;
+const me =
+  params.get("officer") || sessionStorage.getItem("officer") || `officer-${Math.random().toString(36).slice(2, 7)}`;
 sessionStorage.setItem("officer", me);
 $("#who").textContent = `signed in as ${me}`;
 
@@ -18,7 +19,11 @@ const fmtTime = (d) => d.toLocaleTimeString("en-GB", { hour12: false });
 const idOf = (topic) => topic.split("/")[2];
 
 function send(pillarId, suffix, payload) {
-  return fetch("/api/publish", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ topic: `pillar/v1/${pillarId}/${suffix}`, payload }) });
+  return fetch("/api/publish", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ topic: `pillar/v1/${pillarId}/${suffix}`, payload }),
+  });
 }
 
 function renderPillars() {
@@ -54,14 +59,16 @@ function card(key, pillarId, kind, incidentId) {
   $(".ack", el).hidden = kind !== "alarm";
   $(".answer", el).onclick = () => pickup(c);
   $(".hangup", el).onclick = () => hangup(c);
-  $(".ack", el).onclick = () => send(pillarId, "cmd/incident.ack", { correlationId: `ack-${Date.now()}`, incidentId: c.incidentId, operator: me });
-  const count = () => c.video.requestVideoFrameCallback(() => {
-    c.frames++;
-    stats.frames++;
-    stats.firstFrameAt ??= performance.timeOrigin + performance.now();
-    $(".overlay", el).textContent = `live ${c.video.videoWidth}×${c.video.videoHeight}`;
-    count();
-  });
+  $(".ack", el).onclick = () =>
+    send(pillarId, "cmd/incident.ack", { correlationId: `ack-${Date.now()}`, incidentId: c.incidentId, operator: me });
+  const count = () =>
+    c.video.requestVideoFrameCallback(() => {
+      c.frames++;
+      stats.frames++;
+      stats.firstFrameAt ??= performance.timeOrigin + performance.now();
+      $(".overlay", el).textContent = `live ${c.video.videoWidth}×${c.video.videoHeight}`;
+      count();
+    });
   count();
   const loc = pillars.get(pillarId)?.location;
   if (loc) place(c, loc);
@@ -90,7 +97,8 @@ function onEvent(pillarId, e) {
   p.location = e.location;
   pillars.set(pillarId, p);
   if (!e.incidentId) return;
-  const c = e.type === "button.press" || cards.has(e.incidentId) ? card(e.incidentId, pillarId, "alarm", e.incidentId) : null;
+  const c =
+    e.type === "button.press" || cards.has(e.incidentId) ? card(e.incidentId, pillarId, "alarm", e.incidentId) : null;
   if (!c) return;
   const at = new Date(e.occurredAt);
   if (e.type === "button.press" && $(".date", c.el).textContent === "—") {
@@ -100,17 +108,32 @@ function onEvent(pillarId, e) {
   place(c, e.location);
   if (e.type === "incident.acknowledged") c.el.classList.add("acked");
   if (e.type === "incident.closed") c.el.classList.add("closed");
-  const label = { "button.press": `SOS button pressed (press ${e.data?.press ?? 1})`, "incident.acknowledged": "incident acknowledged", "incident.closed": "incident closed" };
+  const label = {
+    "button.press": `SOS button pressed (press ${e.data?.press ?? 1})`,
+    "incident.acknowledged": "incident acknowledged",
+    "incident.closed": "incident closed",
+  };
   note(c, label[e.type] ?? e.type, at);
 }
 
 async function onOffer(o) {
   if (o.to && o.to !== me) return;
-  const c = o.kind === "alarm" && o.incidentId ? card(o.incidentId, o.pillarId, "alarm", o.incidentId) : card(`lookin:${o.pillarId}`, o.pillarId, "lookin", null);
+  const c =
+    o.kind === "alarm" && o.incidentId
+      ? card(o.incidentId, o.pillarId, "alarm", o.incidentId)
+      : card(`lookin:${o.pillarId}`, o.pillarId, "lookin", null);
   if (c.session) close(c.session, false);
   note(c, o.center === "secondary" ? "call re-routed to this (secondary) center" : `call offered (${o.kind})`);
   const pc = new RTCPeerConnection({ iceServers: [] });
-  const s = { id: o.sessionId, pillarId: o.pillarId, pc, card: c, audioTx: null, ready: false, queue: early.get(o.sessionId) ?? [] };
+  const s = {
+    id: o.sessionId,
+    pillarId: o.pillarId,
+    pc,
+    card: c,
+    audioTx: null,
+    ready: false,
+    queue: early.get(o.sessionId) ?? [],
+  };
   early.delete(o.sessionId);
   sessions.set(s.id, s);
   c.session = s;
@@ -119,7 +142,14 @@ async function onOffer(o) {
     const el = e.track.kind === "video" ? c.video : $("audio", c.el);
     el.srcObject = new MediaStream([e.track]);
   };
-  pc.onicecandidate = (e) => e.candidate && send(o.pillarId, "webrtc/candidate/center", { sessionId: s.id, officer: me, candidate: e.candidate.candidate, mid: e.candidate.sdpMid ?? "0" });
+  pc.onicecandidate = (e) =>
+    e.candidate &&
+    send(o.pillarId, "webrtc/candidate/center", {
+      sessionId: s.id,
+      officer: me,
+      candidate: e.candidate.candidate,
+      mid: e.candidate.sdpMid ?? "0",
+    });
   await pc.setRemoteDescription({ type: "offer", sdp: o.sdp });
   s.audioTx = pc.getTransceivers().find((t) => t.receiver.track.kind === "audio") ?? null;
   if (s.audioTx) s.audioTx.direction = "sendrecv";
@@ -144,7 +174,9 @@ async function pickup(c) {
   if (!s) return;
   $(".answer", c.el).disabled = true;
   try {
-    const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+    const mic = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true },
+    });
     s.mic = mic;
     await s.audioTx?.sender.replaceTrack(mic.getAudioTracks()[0]);
   } catch (err) {
@@ -163,7 +195,7 @@ async function hangup(c) {
 
 function close(s, mine) {
   s.pc.close();
-  s.mic?.getTracks().forEach((t) => t.stop());
+  for (const t of s.mic?.getTracks() ?? []) t.stop();
   sessions.delete(s.id);
   if (s.card.session === s) s.card.session = null;
   $(".answer", s.card.el).disabled = true;
@@ -173,12 +205,15 @@ function close(s, mine) {
 
 function onSession(pillarId, m) {
   if (!m) return;
-  const c = [...cards.values()].find((x) => x.session?.id === m.sessionId) ?? (m.kind === "alarm" && m.incidentId ? cards.get(m.incidentId) : cards.get(`lookin:${pillarId}`));
+  const c =
+    [...cards.values()].find((x) => x.session?.id === m.sessionId) ??
+    (m.kind === "alarm" && m.incidentId ? cards.get(m.incidentId) : cards.get(`lookin:${pillarId}`));
   if (!c) return;
   $(".state", c.el).textContent = m.state === "answered" ? `talking with ${m.officer}` : m.state;
   if (m.state === "answered" && m.officer !== me) say(c, `${m.officer} has answered this call`);
   if (m.state === "warning") say(c, `the call ends at ${fmtTime(new Date(m.endsAt))}`);
-  if (["connected", "answered", "ended"].includes(m.state)) note(c, m.state === "ended" ? `call ended (${m.reason ?? "?"})` : `call ${m.state}`, new Date(m.at));
+  if (["connected", "answered", "ended"].includes(m.state))
+    note(c, m.state === "ended" ? `call ended (${m.reason ?? "?"})` : `call ${m.state}`, new Date(m.at));
   if (m.state === "ended") {
     const s = sessions.get(m.sessionId);
     if (s) close(s, false);
@@ -200,7 +235,8 @@ let secondaryOffers = null;
 
 function onMessage({ topic, payload, replay }) {
   const id = idOf(topic);
-  if (secondaryOffers && topic === secondaryOffers) return replay ? undefined : onOffer(payload).catch((err) => console.error("offer failed", err));
+  if (secondaryOffers && topic === secondaryOffers)
+    return replay ? undefined : onOffer(payload).catch((err) => console.error("offer failed", err));
   if (topic.endsWith("/status")) {
     const p = pillars.get(id) ?? {};
     p.status = payload;
@@ -208,8 +244,9 @@ function onMessage({ topic, payload, replay }) {
     else pillars.delete(id);
     return renderPillars();
   }
-  if (topic.endsWith("/event")) return onEvent(id, payload), renderPillars();
-  if (topic.endsWith("/webrtc/offer")) return replay ? undefined : onOffer(payload).catch((err) => console.error("offer failed", err));
+  if (topic.endsWith("/event")) return (onEvent(id, payload), renderPillars());
+  if (topic.endsWith("/webrtc/offer"))
+    return replay ? undefined : onOffer(payload).catch((err) => console.error("offer failed", err));
   if (topic.endsWith("/webrtc/candidate/pillar")) return onCandidate(payload);
   if (topic.endsWith("/webrtc/session")) return onSession(id, payload);
   if (topic.endsWith("/webrtc/busy")) return onBusy(payload);
@@ -220,11 +257,13 @@ function onMessage({ topic, payload, replay }) {
 }
 
 const es = new EventSource("/api/stream");
-es.onopen = () => ($("#link").className = "pill on", $("#link").textContent = "live");
-es.onerror = () => ($("#link").className = "pill off", $("#link").textContent = "reconnecting…");
+es.onopen = () => (($("#link").className = "pill on"), ($("#link").textContent = "live"));
+es.onerror = () => (($("#link").className = "pill off"), ($("#link").textContent = "reconnecting…"));
 es.onmessage = (e) => onMessage(JSON.parse(e.data));
-fetch("/api/config").then((r) => r.json()).then((cfg) => {
-  $("#sim").hidden = !cfg.sim;
-  secondaryOffers = cfg.secondaryTopic ? `${cfg.secondaryTopic}/offer` : null;
-  $("#sos").onclick = () => fetch("/api/sim/button", { method: "POST" });
-});
+fetch("/api/config")
+  .then((r) => r.json())
+  .then((cfg) => {
+    $("#sim").hidden = !cfg.sim;
+    secondaryOffers = cfg.secondaryTopic ? `${cfg.secondaryTopic}/offer` : null;
+    $("#sos").onclick = () => fetch("/api/sim/button", { method: "POST" });
+  });

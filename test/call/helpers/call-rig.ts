@@ -25,7 +25,23 @@ export async function officerVoiceWav(): Promise<string> {
   await mkdir(OUTPUT_DIR, { recursive: true });
   const file = join(OUTPUT_DIR, "officer-voice.wav");
   const text = "Police control center. Help is on the way. Please stay where you are.";
-  await promisify(execFile)("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `flite=text='${text}':voice=slt`, "-af", "aresample=48000,apad=pad_dur=0.5", "-ac", "1", "-c:a", "pcm_s16le", file]);
+  await promisify(execFile)("ffmpeg", [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `flite=text='${text}':voice=slt`,
+    "-af",
+    "aresample=48000,apad=pad_dur=0.5",
+    "-ac",
+    "1",
+    "-c:a",
+    "pcm_s16le",
+    file,
+  ]);
   return file;
 }
 
@@ -42,7 +58,10 @@ export class CallRig {
   config!: PillarConfig;
   private dataDir = "";
 
-  constructor(private readonly callOver: Record<string, unknown> = {}, private readonly pillarId = "pillar-e2e") {}
+  constructor(
+    private readonly callOver: Record<string, unknown> = {},
+    private readonly pillarId = "pillar-e2e",
+  ) {}
 
   get camera(): SimCamera {
     return this.feature.drivers.camera as SimCamera;
@@ -63,15 +82,29 @@ export class CallRig {
     const doc = testConfigDoc({
       pillar: { id: this.pillarId },
       dataDir: this.dataDir,
-      call: { bindAddress: "127.0.0.1", camera: { width: 640, height: 360, fps: 15, bitrateKbps: 600 }, ...this.callOver },
+      call: {
+        bindAddress: "127.0.0.1",
+        camera: { width: 640, height: 360, fps: 15, bitrateKbps: 600 },
+        ...this.callOver,
+      },
     });
     doc.broker = { ...doc.broker, url: this.mosq.url };
     this.config = validateConfig(doc, "test");
-    this.app = new PillarApp({ config: this.config, createIo: async () => this.io, version: "0.0.0-test", log: silent });
+    this.app = new PillarApp({
+      config: this.config,
+      createIo: async () => this.io,
+      version: "0.0.0-test",
+      log: silent,
+    });
     this.app.extend(callFeature({ onBuilt: (f) => (this.feature = f) }));
     await this.app.start();
     await waitFor("pillar connected", () => this.app.uplink.isConnected());
-    this.console = new ConsoleServer({ brokerUrl: this.mosq.url, port: 0, simControlUrl: this.controlUrl, log: silent });
+    this.console = new ConsoleServer({
+      brokerUrl: this.mosq.url,
+      port: 0,
+      simControlUrl: this.controlUrl,
+      log: silent,
+    });
     await this.console.start();
     return this;
   }

@@ -24,7 +24,11 @@ export interface RunningChromium {
 export async function startChromium(o: { fakeAudioWav?: string } = {}): Promise<RunningChromium> {
   const args = [...CHROMIUM_ARGS];
   if (o.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${o.fakeAudioWav}`);
-  const server: BrowserServer = await chromium.launchServer({ executablePath: "/usr/bin/chromium", args, headless: true });
+  const server: BrowserServer = await chromium.launchServer({
+    executablePath: "/usr/bin/chromium",
+    args,
+    headless: true,
+  });
   const pid = server.process().pid!;
   const browser = await chromium.connect(server.wsEndpoint());
   return {

@@ -40,8 +40,19 @@ export interface DecodedFrames {
 export function decode(packets: Buffer[]): Promise<DecodedFrames> {
   return new Promise((resolve, reject) => {
     const ff = spawn("ffmpeg", [
-      "-hide_banner", "-nostats", "-loglevel", "info", "-f", "h264", "-i", "pipe:0",
-      "-vf", "signalstats,metadata=mode=print:key=lavfi.signalstats.YAVG,metadata=mode=print:key=lavfi.signalstats.YDIF", "-f", "framemd5", "pipe:1",
+      "-hide_banner",
+      "-nostats",
+      "-loglevel",
+      "info",
+      "-f",
+      "h264",
+      "-i",
+      "pipe:0",
+      "-vf",
+      "signalstats,metadata=mode=print:key=lavfi.signalstats.YAVG,metadata=mode=print:key=lavfi.signalstats.YDIF",
+      "-f",
+      "framemd5",
+      "pipe:1",
     ]);
     let out = "";
     let err = "";
@@ -49,7 +60,10 @@ export function decode(packets: Buffer[]): Promise<DecodedFrames> {
     ff.stderr.on("data", (d: Buffer) => (err += d.toString()));
     ff.on("error", reject);
     ff.on("close", () => {
-      const md5 = out.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(",").pop()!.trim());
+      const md5 = out
+        .split("\n")
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => l.split(",").pop()!.trim());
       const yavg = [...err.matchAll(/YAVG=([\d.]+)/g)].map((m) => Number(m[1]));
       const ydif = [...err.matchAll(/YDIF=([\d.]+)/g)].map((m) => Number(m[1]));
       resolve({ md5, yavg, ydif });

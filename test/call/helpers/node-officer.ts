@@ -32,8 +32,15 @@ export class NodeOfficer {
   }
 
   async start(): Promise<this> {
-    const clientId = this.persistent ? `${this.name}-persistent` : `${this.name}-${Math.random().toString(16).slice(2, 8)}`;
-    this.client = await mqtt.connectAsync(this.url, { clientId, clean: !this.persistent, reconnectPeriod: 200, protocolVersion: 4 });
+    const clientId = this.persistent
+      ? `${this.name}-persistent`
+      : `${this.name}-${Math.random().toString(16).slice(2, 8)}`;
+    this.client = await mqtt.connectAsync(this.url, {
+      clientId,
+      clean: !this.persistent,
+      reconnectPeriod: 200,
+      protocolVersion: 4,
+    });
     this.client.on("message", (topic, payload) => {
       let m: Record<string, any>;
       try {
@@ -48,7 +55,8 @@ export class NodeOfficer {
         if (this.autoAnswer) this.answer(m);
       } else if (topic.endsWith("/webrtc/session")) this.sessions.push(m);
       else if (topic.endsWith("/webrtc/busy") && m.to === this.name) this.busy.push(m);
-      else if (topic.endsWith("/webrtc/candidate/pillar") && m.sessionId === this.sessionId) this.pc?.addRemoteCandidate(m.candidate, m.mid);
+      else if (topic.endsWith("/webrtc/candidate/pillar") && m.sessionId === this.sessionId)
+        this.pc?.addRemoteCandidate(m.candidate, m.mid);
     });
     await this.client.subscribeAsync([this.topic("webrtc/#"), ...this.offerTopics], { qos: 1 });
     return this;
@@ -64,7 +72,9 @@ export class NodeOfficer {
     pc.onLocalDescription((sdp, type) => {
       if (type === "answer") void this.send("webrtc/answer", { sessionId, officer: this.name, sdp });
     });
-    pc.onLocalCandidate((candidate, mid) => void this.send("webrtc/candidate/center", { sessionId, officer: this.name, candidate, mid }));
+    pc.onLocalCandidate(
+      (candidate, mid) => void this.send("webrtc/candidate/center", { sessionId, officer: this.name, candidate, mid }),
+    );
     this.tracks = [];
     pc.onTrack((track) => {
       this.tracks.push(track);

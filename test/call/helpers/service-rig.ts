@@ -51,12 +51,23 @@ export class CallServiceRig {
   async start(brokerUrl: string): Promise<this> {
     this.uplink = new MqttUplink({
       pillarId: this.pillarId,
-      settings: { url: brokerUrl, clientId: `pillar-${this.pillarId}`, keepaliveS: 30, connectTimeoutMs: 2000, reconnectMs: 200 },
+      settings: {
+        url: brokerUrl,
+        clientId: `pillar-${this.pillarId}`,
+        keepaliveS: 30,
+        connectTimeoutMs: 2000,
+        reconnectMs: 200,
+      },
       version: "test",
       bus: this.bus,
       log: this.log.child({ module: "uplink" }),
     });
-    this.feed = new CameraFeed({ camera: this.camera, bus: this.bus, log: this.log.child({ module: "camera-feed" }), mode: () => "onDemand" });
+    this.feed = new CameraFeed({
+      camera: this.camera,
+      bus: this.bus,
+      log: this.log.child({ module: "camera-feed" }),
+      mode: () => "onDemand",
+    });
     this.call = new CallService({
       bus: this.bus,
       transport: this.uplink,

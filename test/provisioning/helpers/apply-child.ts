@@ -14,7 +14,12 @@ import { ConfigApplier } from "../../../src/provisioning/config-applier.js";
 const [configPath, candidate, pubKey] = process.argv.slice(2) as [string, string, string];
 setRootLogger(pino({ level: "warn" }, pino.destination(2)));
 const live = new LiveConfig(await loadConfigFile(configPath), configPath);
-const applier = new ConfigApplier({ configPath, current: () => live.get(), applyConfig: async (c) => live.set(c), publicKeyPath: pubKey });
+const applier = new ConfigApplier({
+  configPath,
+  current: () => live.get(),
+  applyConfig: async (c) => live.set(c),
+  publicKeyPath: pubKey,
+});
 const bytes = await readFile(candidate);
 const signature = await readFile(`${candidate}.sig`, "utf8").catch(() => undefined);
 const report = await applier.apply({ bytes, signature, source: candidate });

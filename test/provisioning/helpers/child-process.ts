@@ -13,7 +13,11 @@ export class Child {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: Record<string, string> = {}, loader = TSX_LOADER) {
-    this.proc = spawn(process.execPath, [...loader, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    this.proc = spawn(process.execPath, [...loader, ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     this.proc.stdout!.on("data", (d: Buffer) => (this.stdout += d.toString()));
     this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.proc.once("exit", (code) => resolve(code)));
@@ -38,7 +42,8 @@ export class Child {
     for (;;) {
       const m = this.output.match(re);
       if (m) return m;
-      if (!this.alive()) throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${re}:\n${this.output}`);
+      if (!this.alive())
+        throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${re}:\n${this.output}`);
       if (Date.now() > until) throw new Error(`timed out waiting for ${re}:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -2,7 +2,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PillarConfig } from "../../../config/schema.js";
 import { validateConfig } from "../../../src/config/validate-config.js";
-import { readPrivateKey, readPublicKey, sha256Hex, signatureFileText, verifySignatureText } from "../../../src/provisioning/config-signature.js";
+import {
+  readPrivateKey,
+  readPublicKey,
+  sha256Hex,
+  signatureFileText,
+  verifySignatureText,
+} from "../../../src/provisioning/config-signature.js";
 import { generateFleetKeys, type GeneratedKeys } from "../../../src/provisioning/fleet-keys.js";
 
 export interface PillarDocOptions {
@@ -23,7 +29,12 @@ export function pillarDoc(o: PillarDocOptions): Record<string, unknown> {
   return {
     version: 1,
     pillar: { id: o.id, name: `Test pillar ${o.id}`, mode: o.mode ?? "production" },
-    location: { lat: o.lat ?? 41.311081, lon: o.lon ?? 69.240562, address: o.address ?? "Amir Temur Square, north entrance", district: o.district ?? "Yunusabad" },
+    location: {
+      lat: o.lat ?? 41.311081,
+      lon: o.lon ?? 69.240562,
+      address: o.address ?? "Amir Temur Square, north entrance",
+      district: o.district ?? "Yunusabad",
+    },
     broker: { url: o.brokerUrl ?? "mqtt://127.0.0.1:1" },
     hal: {
       driver: o.missingFirmataPort ? "firmata" : "sim",
@@ -38,7 +49,7 @@ export function pillarDoc(o: PillarDocOptions): Record<string, unknown> {
 
 /** The file a fleet build would write: the validated config with every default filled in. */
 export function configBytes(doc: object): Buffer {
-  return Buffer.from(JSON.stringify(validateConfig(doc), null, 2) + "\n");
+  return Buffer.from(`${JSON.stringify(validateConfig(doc), null, 2)}\n`);
 }
 
 /** Write `doc` to `path` and, with a key, its detached signature `path.sig`. */

@@ -25,7 +25,9 @@ const applier = new ConfigApplier({
   current: () => live.get(),
   applyConfig: async (c) => {
     live.set(c);
-    process.stdout.write(`APPLIED ${JSON.stringify({ id: c.pillar.id, location: c.location, driver: c.hal.driver })}\n`);
+    process.stdout.write(
+      `APPLIED ${JSON.stringify({ id: c.pillar.id, location: c.location, driver: c.hal.driver })}\n`,
+    );
   },
   publicKeyPath: pubKey,
   applyTimeoutMs: 5000,
@@ -40,7 +42,14 @@ const listener = new ProvisioningListener({
   identity: async () => {
     const c = live.get();
     const bytes = await readIfExists(configPath);
-    return { pillarId: c.pillar.id, version: "test", mode: c.pillar.mode, configVersion: c.version, configSha256: bytes ? sha256Hex(bytes) : null, keyId };
+    return {
+      pillarId: c.pillar.id,
+      version: "test",
+      mode: c.pillar.mode,
+      configVersion: c.version,
+      configSha256: bytes ? sha256Hex(bytes) : null,
+      keyId,
+    };
   },
 });
 await listener.start();

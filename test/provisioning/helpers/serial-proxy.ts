@@ -34,7 +34,7 @@ export class SerialProxy {
         buf = buf.slice(nl + 1);
         if (line.includes('"t":"DATA"')) this.dataLines++;
         const out = this.edit(line);
-        if (out !== null && p.isOpen) p.write(out + "\n");
+        if (out !== null && p.isOpen) p.write(`${out}\n`);
       }
     });
   }

@@ -10,7 +10,9 @@ export class SocatPair {
   b = "";
 
   async start(): Promise<this> {
-    const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     this.proc = proc;
     let err = "";
     await new Promise<void>((resolve, reject) => {
