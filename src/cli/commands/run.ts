@@ -41,7 +41,13 @@ export async function resolveRunConfig(
     const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
     await recoverConfigDir(path, moduleLogger("config-applier"));
   }
-  const doc = parseJsonText(await readFile(path, "utf8"), path) as { [k: string]: unknown; hal?: object; broker?: object; pillar?: object; control?: object };
+  const doc = parseJsonText(await readFile(path, "utf8"), path) as {
+    [k: string]: unknown;
+    hal?: object;
+    broker?: object;
+    pillar?: object;
+    control?: object;
+  };
   if (v.sim) doc.hal = { ...doc.hal, driver: "sim" };
   if (brokerUrl ?? v.broker) doc.broker = { ...doc.broker, url: brokerUrl ?? v.broker };
   if (v["data-dir"]) doc.dataDir = v["data-dir"];
