@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { pino } from "pino";
-import { ConsoleServer } from "../../src/console/console-server.js";
+import { ConsoleServer } from "../../center/server/console-server.js";
 import { startChromium } from "../call/helpers/chromium.js";
 import { officerVoiceWav } from "../call/helpers/call-rig.js";
 import { sleep, waitFor } from "../call/helpers/procs.js";

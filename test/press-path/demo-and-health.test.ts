@@ -36,6 +36,13 @@ describe("the demo pillar, health and faults", () => {
     ]);
     cleanups.push(() => proc.kill("SIGTERM"));
     await proc.start();
+    // the demo's console: the center's program, a child process of the demo
+    const consoleUrl = await waitFor(
+      () => /operator console: (\S+)/.exec(proc.output)?.[1],
+      "the demo console",
+      30_000,
+    );
+    expect((await fetch(new URL("/api/config", consoleUrl))).status).toBe(200);
     const url = /"url":"(mqtt:\/\/127\.0\.0\.1:\d+)"/.exec(proc.output)![1]!;
     const sub = await mqtt.connectAsync(url, { clientId: "demo-sub" });
     cleanups.push(() => sub.endAsync());

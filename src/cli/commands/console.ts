@@ -1,1 +1,30 @@
-export { command } from "../../console/console-command.js";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import type { CliCommand } from "../cli-command.js";
+import { PROJECT_ROOT } from "../version.js";
+
+/** The center's program (center/main.ts), run through tsx: the pillar's code never imports it. */
+export const CENTER_MAIN = join(PROJECT_ROOT, "center/main.ts");
+
+/** `node --import tsx center/main.ts …`: the console as its own process. */
+export function spawnCenter(args: string[], stdio: "inherit" | "pipe") {
+  return spawn(process.execPath, ["--import", "tsx", CENTER_MAIN, ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: stdio === "inherit" ? "inherit" : ["pipe", "inherit", "pipe"],
+    env: process.env,
+  });
+}
+
+/** `pillar console`: starts the center's console program (center/) and waits for it. */
+export const command: CliCommand = {
+  name: "console",
+  summary: "serve the operator page (alarms with live video, two-way audio, acknowledge)",
+  usage: "pillar console [options]   (node --import tsx center/main.ts --help lists them)",
+  async run(argv) {
+    const child = spawnCenter(argv, "inherit");
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on("SIGTERM", () => forward("SIGTERM"));
+    process.on("SIGINT", () => forward("SIGINT"));
+    return await new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+  },
+};

@@ -108,31 +108,37 @@ export const command: CliCommand = {
   },
 };
 
-/** The operator console for the demo, in this process, wired to the embedded broker and the sim pillar. */
+/**
+ * The operator console for the demo: the center's program (center/main.ts) as a child process,
+ * wired to the embedded broker and the sim pillar. The pillar process never loads it.
+ */
 async function startDemoConsole(
   brokerUrl: string,
   controlPort: number,
   port: number,
 ): Promise<{ stop(): Promise<void> }> {
-  const { ConsoleServer } = await import("../../console/console-server.js");
-  const make = (p: number) =>
-    new ConsoleServer({
-      brokerUrl,
-      port: p,
-      simControlUrl: `http://127.0.0.1:${controlPort}`,
-      log: moduleLogger("console", rootLogger()),
+  const { spawnCenter } = await import("./console.js");
+  const args = ["--broker", brokerUrl, "--port", String(port), "--sim-control", `http://127.0.0.1:${controlPort}`];
+  const child = spawnCenter([...args, "--any-port-if-taken", "--exit-with-parent"], "pipe");
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error("the console did not start within 30 s")), 30_000);
+    child.stderr!.on("data", (d: Buffer) => {
+      process.stderr.write(d);
+      buf += d.toString();
+      const m = /operator console: (\S+)/.exec(buf);
+      if (m) clearTimeout(timer), resolve(m[1]!);
     });
-  let server = make(port);
-  try {
-    await server.start();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    await server.stop().catch(() => undefined);
-    server = make(0); // the port is taken: any free one
-    await server.start();
-  }
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`the console exited (${code})`))));
+  });
   console.error(
-    `\n  operator console: ${server.url}   (press the virtual SOS button there)\n  broker: ${brokerUrl}   control endpoint: http://127.0.0.1:${controlPort}\n`,
+    `\n  operator console: ${url}   (press the virtual SOS button there)\n  broker: ${brokerUrl}   control endpoint: http://127.0.0.1:${controlPort}\n`,
   );
-  return server;
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -12,7 +12,7 @@ import type { SimSpeaker } from "../../../hal/sim/sim-speaker.js";
 import { PillarApp } from "../../../src/app/pillar-app.js";
 import { callFeature, type CallFeature } from "../../../src/call/call-feature.js";
 import { validateConfig } from "../../../src/config/validate-config.js";
-import { ConsoleServer } from "../../../src/console/console-server.js";
+import { ConsoleServer } from "../../../center/server/console-server.js";
 import { testConfigDoc } from "../../support/sim-pillar.js";
 import { TestMosquitto } from "../../support/mosquitto.js";
 import { waitFor } from "./procs.js";

@@ -4,8 +4,10 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
+import type { CenterParts } from "./center-hooks.js";
+import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
 
-const PUBLIC = fileURLToPath(new URL("./public/", import.meta.url));
+const PUBLIC = fileURLToPath(new URL("../web/public/", import.meta.url));
 const FILES: Record<string, string> = {
   "/": "index.html",
   "/index.html": "index.html",
@@ -34,6 +36,10 @@ export interface ConsoleOptions {
   simControlUrl?: string;
   /** Also listen for offers re-routed to this secondary-center topic prefix. */
   secondaryTopic?: string;
+  /** The console's config (time zone, map, overdue time); defaults when left out. */
+  config?: ConsoleConfig;
+  /** The center's accounts, log and report (center/server/center-hooks.ts). */
+  parts?: CenterParts;
   log: Logger;
 }
 
@@ -151,7 +157,11 @@ export class ConsoleServer {
         return;
       }
       if (req.method === "GET" && url.pathname === "/api/config")
-        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null });
+        return json(200, {
+          sim: !!this.o.simControlUrl,
+          secondaryTopic: this.o.secondaryTopic ?? null,
+          ...(this.o.config ?? parseConsoleConfig({})),
+        });
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
       if (req.method === "POST" && url.pathname === "/api/publish")
         return json(...(await this.publish(await body(req))));

@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/**
+ * The seams where the center's other parts (officer accounts, the incident log, history, the
+ * shift report: center/auth, center/log, center/report) plug into the console server without
+ * editing it. The server calls them in this order for every request:
+ *   1. state-changing requests (POST/PUT/PATCH/DELETE) must pass the Origin/Host and JSON checks;
+ *   2. `auth.officer(req)` says who is asking (null: nobody logged in);
+ *   3. each `routes[i].handle(...)` may answer the request (return true) before the console's own routes.
+ */
+
+/** Who acts at the console. */
+export interface Officer {
+  /** Stable id (login name); goes into `incident.ack`'s `by` and signaling's `officer`. */
+  id: string;
+  /** Name shown to other officers ("answered by …"). */
+  name: string;
+  role: "officer" | "supervisor";
+}
+
+/** The center's access check. Without one, the console is open (the demo; a trusted loopback). */
+export interface CenterAuth {
+  /** The officer behind this request, or null when it carries no valid session. */
+  officer(req: IncomingMessage): Promise<Officer | null>;
+  /** Where the page sends a visitor without a session (e.g. "/login"). */
+  loginPath: string;
+  /** Paths served without a session (the login page and its POST, static assets). */
+  isPublic(pathname: string, method: string): boolean;
+}
+
+/** Extra HTTP routes (login, history, report…), tried before the console's own. */
+export interface CenterRoutes {
+  /** Answer the request and return true, or return false to let the next routes try. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, officer: Officer | null): Promise<boolean>;
+}
+
+/** Observers of the console's traffic (the incident log stores it). Must not throw or block. */
+export interface CenterTap {
+  /** A message from the broker that passed the console's size and schema checks. */
+  received?(topic: string, payload: unknown, retain: boolean): void;
+  /** A message the console published for an officer. */
+  published?(topic: string, payload: unknown, officer: Officer | null): void;
+}
+
+/** Everything the center's other parts add to the console server. */
+export interface CenterParts {
+  auth?: CenterAuth;
+  routes: CenterRoutes[];
+  taps: CenterTap[];
+  /** Called on shutdown, after the HTTP server stopped (close databases here). */
+  stop?(): Promise<void>;
+}
