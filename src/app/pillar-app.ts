@@ -104,6 +104,7 @@ export class PillarApp {
     const journal = new Journal({
       dir: c.dataDir,
       compactBytes: c.outbox.compactBytes,
+      topicPrefix: `${this.uplink.topics.base}/`,
       log: moduleLogger("journal", log),
     });
     this.outbox = new Outbox({

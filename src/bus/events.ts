@@ -26,7 +26,8 @@ export interface BusEvents {
   "button.recovered": { at: number; heldMs: number };
   "tamper.changed": { open: boolean; at: number };
   "fault.raised": Fault;
-  "fault.cleared": { component: string; code: string; at: number };
+  /** `message` may say what the fault cost (e.g. what a damaged journal lost). */
+  "fault.cleared": { component: string; code: string; at: number; message?: string };
   "incident.state": { state: IncidentState; incidentId: string | null; at: number };
   "uplink.connected": { at: number };
   "uplink.disconnected": { at: number; reason?: string };

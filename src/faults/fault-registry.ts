@@ -17,7 +17,7 @@ export class FaultRegistry {
     const { bus } = this.o;
     this.offs.push(
       bus.on("fault.raised", (f) => this.raise(f)),
-      bus.on("fault.cleared", (f) => this.clear(f.component, f.code, f.at)),
+      bus.on("fault.cleared", (f) => this.clear(f.component, f.code, f.at, f.message)),
     );
   }
 
@@ -42,12 +42,13 @@ export class FaultRegistry {
     this.o.events.publish("fault", f.at, { data: { component: f.component, code: f.code, message: f.message } });
   }
 
-  private clear(component: string, code: string, at: number): void {
+  private clear(component: string, code: string, at: number, message?: string): void {
     const key = `${component}/${code}`;
     const f = this.active.get(key);
     if (!f) return;
     this.active.delete(key);
     this.o.log.info({ component, code, activeForMs: at - f.at }, "fault cleared");
-    this.o.events.publish("fault.cleared", at, { data: { component, code, activeForMs: at - f.at } });
+    const data = { component, code, activeForMs: at - f.at, ...(message ? { message } : {}) };
+    this.o.events.publish("fault.cleared", at, { data });
   }
 }

@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 
@@ -35,4 +36,32 @@ export async function atomicWriteFile(path: string, data: string | Uint8Array, m
     throw err;
   }
   await fsyncDir(dir);
+}
+
+/**
+ * The synchronous form of `atomicWriteFile`, for the rare write that must be durable before a
+ * synchronous caller continues (the outbox's seq reservation).
+ */
+export function atomicWriteFileSync(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const fd = openSync(tmp, "w", mode);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  const dfd = openSync(dir, "r");
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { atomicWriteFile } from "../fsutil/atomic-write.js";
 import { decodeJournal, encodeRecord, type JournalMessage, type JournalRecord } from "./journal-codec.js";
+import { SeqReservation } from "./seq-reservation.js";
 
 interface QueuedWrite {
   buf: Buffer;
@@ -15,7 +16,37 @@ export interface JournalOptions {
   dir: string;
   /** Compact once the file is larger than this and less than half of it is still pending. */
   compactBytes: number;
+  /** The pillar's own topic prefix (`pillar/v1/{id}/`): a record aimed elsewhere is never replayed. */
+  topicPrefix: string;
+  /** Seqs reserved per write of the high-water mark file (default 1000). */
+  seqBlock?: number;
   log: Logger;
+}
+
+/** What was found damaged when the journal was opened (and so skipped). */
+export interface JournalDamage {
+  damagedBytes: number;
+  damagedRegions: number;
+  /** Checksummed records with invalid content (wrong shape, foreign topic, non-integer seq…). */
+  invalidRecords: number;
+  /** Seqs of skipped message records, where readable. */
+  lostSeqs: number[];
+  /** The seq high-water mark file was unreadable. */
+  reservationDamaged: boolean;
+}
+
+/** One line for a fault message: what the damage cost. */
+export function describeDamage(d: JournalDamage): string {
+  const parts: string[] = [];
+  if (d.damagedBytes) parts.push(`${d.damagedBytes} damaged bytes in ${d.damagedRegions} region(s) (torn write?)`);
+  if (d.invalidRecords) {
+    const seqs = d.lostSeqs.length
+      ? ` (seq ${d.lostSeqs.slice(0, 10).join(", ")}${d.lostSeqs.length > 10 ? ", …" : ""})`
+      : "";
+    parts.push(`${d.invalidRecords} invalid record(s) skipped${seqs}`);
+  }
+  if (d.reservationDamaged) parts.push("seq high-water mark unreadable");
+  return parts.join("; ");
 }
 
 /**
@@ -34,14 +65,26 @@ export class Journal {
   private liveBytes = 0;
   private nextSeq = 1;
   private readonly pending = new Map<number, JournalMessage>();
+  private readonly reservation: SeqReservation;
 
   constructor(private readonly opts: JournalOptions) {
     this.path = join(opts.dir, "outbox.journal");
+    this.reservation = new SeqReservation(join(opts.dir, "outbox.seq"), opts.seqBlock ?? 1000);
   }
 
-  /** Read the journal (creating it if absent) and return what it still holds, in seq order. */
-  async open(): Promise<{ pending: JournalMessage[]; damagedBytes: number }> {
+  /**
+   * Read the journal (creating it if absent) and return what it still holds, in seq order.
+   * `damage` is set when something was skipped; `rewritten` tells whether the file was then
+   * rewritten clean (so the damage is over and only its loss remains to report).
+   */
+  async open(): Promise<{
+    pending: JournalMessage[];
+    damagedBytes: number;
+    damage: JournalDamage | null;
+    rewritten: boolean;
+  }> {
     await mkdir(this.opts.dir, { recursive: true });
+    const reserved = await this.reservation.read();
     let buf: Buffer;
     try {
       buf = await readFile(this.path);
@@ -49,18 +92,29 @@ export class Journal {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       buf = Buffer.alloc(0);
     }
-    const { records, damagedBytes, damagedRegions } = decodeJournal(buf);
-    for (const r of records) this.applyRecord(r);
+    const decoded = decodeJournal(buf, { topicPrefix: this.opts.topicPrefix });
+    for (const r of decoded.records) this.applyRecord(r);
     this.fileBytes = buf.length;
-    if (damagedBytes > 0) {
-      this.opts.log.warn(
-        { damagedBytes, damagedRegions, path: this.path },
-        "journal had damaged bytes (torn write?); skipped them and rewrote the journal",
-      );
-      await this.rewrite();
+    // seq continues above every number that may have been handed out before, journal or not
+    this.nextSeq = Math.max(this.nextSeq, reserved.reservedBelow);
+    const { damagedBytes, damagedRegions, invalidRecords, lostSeqs } = decoded;
+    const damage: JournalDamage | null =
+      damagedBytes > 0 || invalidRecords > 0 || reserved.damaged
+        ? { damagedBytes, damagedRegions, invalidRecords, lostSeqs, reservationDamaged: reserved.damaged }
+        : null;
+    let rewritten = false;
+    if (damage) {
+      this.opts.log.warn({ ...damage, path: this.path }, "journal damaged; skipped what was damaged");
+      try {
+        if (damagedBytes > 0 || invalidRecords > 0) await this.rewrite();
+        rewritten = true;
+      } catch (err) {
+        this.opts.log.error({ err }, "could not rewrite the damaged journal");
+      }
     }
+    await this.reservation.reserveFrom(this.nextSeq);
     this.fh = await open(this.path, "a");
-    return { pending: this.pendingMessages(), damagedBytes };
+    return { pending: this.pendingMessages(), damagedBytes, damage, rewritten };
   }
 
   private applyRecord(r: JournalRecord): void {
@@ -87,6 +141,12 @@ export class Journal {
 
   /** The next free seq (strictly increasing across restarts and compactions). */
   takeSeq(): number {
+    try {
+      this.reservation.cover(this.nextSeq);
+    } catch (err) {
+      // the press still goes out: seq stays increasing in this process, only a crash could repeat it
+      this.opts.log.error({ err }, "could not write the seq high-water mark");
+    }
     return this.nextSeq++;
   }
 
@@ -183,7 +243,11 @@ export class Journal {
   /** Wait for queued writes, then close the file. */
   async close(): Promise<void> {
     while (this.writing || this.queue.length) await new Promise((r) => setTimeout(r, 1));
-    await this.fh?.close();
+    if (!this.fh) return;
+    await this.fh.close();
     this.fh = undefined;
+    await this.reservation.release(this.nextSeq).catch((err: Error) => {
+      this.opts.log.warn({ err }, "could not record the exact next seq; the next start skips ahead");
+    });
   }
 }

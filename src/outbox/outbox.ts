@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
-import type { Journal } from "./journal.js";
+import { describeDamage, type Journal } from "./journal.js";
 import type { JournalMessage, MessageClass } from "./journal-codec.js";
 
 /** What the outbox needs of the uplink. */
@@ -38,14 +38,24 @@ export class Outbox {
   constructor(private readonly opts: OutboxOptions) {}
 
   async start(): Promise<void> {
-    const { pending, damagedBytes } = await this.opts.journal.open();
-    if (damagedBytes > 0) {
+    const { pending, damage, rewritten } = await this.opts.journal.open();
+    if (damage) {
+      const lost = describeDamage(damage);
       this.opts.bus.emit("fault.raised", {
         component: "outbox",
         code: "journal.damaged",
-        message: `${damagedBytes} damaged journal bytes skipped at start (torn write)`,
+        message: `journal damaged at start: ${lost}`,
         at: Date.now(),
       });
+      // Once the journal is rewritten clean the damage is over; what it cost stays in the report.
+      if (rewritten) {
+        this.opts.bus.emit("fault.cleared", {
+          component: "outbox",
+          code: "journal.damaged",
+          message: `journal rewritten clean; lost: ${lost}`,
+          at: Date.now(),
+        });
+      }
     }
     for (const msg of pending) this.entries.set(msg.seq, { msg, gen: 0 });
     this.opts.log.info({ pending: pending.length }, "outbox opened");

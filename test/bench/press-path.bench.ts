@@ -45,7 +45,7 @@ async function outboxRate(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), "bench-outbox-"));
   const log = pino({ level: "silent" });
   const outbox = new Outbox({
-    journal: new Journal({ dir, compactBytes: 1 << 20, log }),
+    journal: new Journal({ dir, compactBytes: 1 << 20, topicPrefix: "pillar/v1/bench/", log }),
     publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("offline")) },
     bus: createBus(),
     log,
@@ -55,11 +55,11 @@ async function outboxRate(): Promise<Record<string, number>> {
   const body = (seq: number) => ({ seq, type: "button.press", pad: "x".repeat(300) });
   const n = 1000;
   let t = performance.now();
-  for (let i = 0; i < n; i++) await outbox.submit("e", "alarm", body).durable;
+  for (let i = 0; i < n; i++) await outbox.submit("pillar/v1/bench/event", "alarm", body).durable;
   const sequential = n / ((performance.now() - t) / 1000);
   t = performance.now();
   for (let i = 0; i < n / 50; i++)
-    await Promise.all(Array.from({ length: 50 }, () => outbox.submit("e", "alarm", body).durable));
+    await Promise.all(Array.from({ length: 50 }, () => outbox.submit("pillar/v1/bench/event", "alarm", body).durable));
   const burst = n / ((performance.now() - t) / 1000);
   await outbox.stop();
   await rm(dir, { recursive: true, force: true });

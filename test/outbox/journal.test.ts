@@ -9,6 +9,7 @@ import { decodeJournal, encodeRecord } from "../../src/outbox/journal-codec.js";
 import { Outbox } from "../../src/outbox/outbox.js";
 
 const log = pino({ level: "silent" });
+const P = "pillar/v1/t/";
 
 describe("outbox journal", () => {
   let dir: string;
@@ -20,14 +21,14 @@ describe("outbox journal", () => {
   });
 
   const open = async (compactBytes = 1 << 20) => {
-    const j = new Journal({ dir, compactBytes, log });
+    const j = new Journal({ dir, compactBytes, topicPrefix: P, log });
     const r = await j.open();
     return { j, ...r };
   };
   const msg = (seq: number, cls: "alarm" | "telemetry" = "alarm", body = `{"n":${seq}}`) => ({
     k: "m" as const,
     seq,
-    topic: "t",
+    topic: `${P}event`,
     cls,
     body,
   });
@@ -67,7 +68,9 @@ describe("outbox journal", () => {
     const good = [encodeRecord(msg(1)), encodeRecord(msg(2)), encodeRecord(msg(3))];
     const damaged = Buffer.from(good[1]!);
     damaged[15] = damaged[15]! ^ 0xff; // flip a payload byte: CRC mismatch
-    const r = decodeJournal(Buffer.concat([good[0]!, damaged, good[2]!, Buffer.from([0xa1, 0x7e, 9])]));
+    const r = decodeJournal(Buffer.concat([good[0]!, damaged, good[2]!, Buffer.from([0xa1, 0x7e, 9])]), {
+      topicPrefix: P,
+    });
     expect(r.records.map((x) => (x as { seq: number }).seq)).toEqual([1, 3]);
     expect(r.damagedRegions).toBe(2);
   });
@@ -92,7 +95,7 @@ describe("outbox journal", () => {
     const bus = createBus();
     const faults: string[] = [];
     bus.on("fault.raised", (f) => faults.push(f.code));
-    const journal = new Journal({ dir, compactBytes: 1 << 20, log });
+    const journal = new Journal({ dir, compactBytes: 1 << 20, topicPrefix: P, log });
     const outbox = new Outbox({
       journal,
       publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) },
@@ -102,12 +105,12 @@ describe("outbox journal", () => {
     });
     await outbox.start();
     const pad = "y".repeat(900);
-    for (let i = 0; i < 5; i++) outbox.submit("h", "telemetry", (seq) => ({ seq, pad }));
-    for (let i = 0; i < 6; i++) outbox.submit("e", "alarm", (seq) => ({ seq, pad }));
+    for (let i = 0; i < 5; i++) outbox.submit(`${P}health`, "telemetry", (seq) => ({ seq, pad }));
+    for (let i = 0; i < 6; i++) outbox.submit(`${P}event`, "alarm", (seq) => ({ seq, pad }));
     // 11 × ~920 bytes > 8,000 (80%): the oldest telemetry went, every alarm stayed
     expect(outbox.pendingBytes).toBeLessThanOrEqual(8000);
     expect(faults).not.toContain("outbox.full");
-    for (let i = 0; i < 6; i++) outbox.submit("e", "alarm", (seq) => ({ seq, pad }));
+    for (let i = 0; i < 6; i++) outbox.submit(`${P}event`, "alarm", (seq) => ({ seq, pad }));
     expect(faults).toContain("outbox.full");
     await outbox.stop();
     const again = await open();
@@ -123,7 +126,7 @@ describe("outbox journal", () => {
     const faults: string[] = [];
     bus.on("fault.raised", (f) => faults.push(f.code));
     await writeFile(join(dir, "outbox.journal"), "");
-    const journal = new Journal({ dir, compactBytes: 1 << 20, log });
+    const journal = new Journal({ dir, compactBytes: 1 << 20, topicPrefix: P, log });
     const outbox = new Outbox({
       journal,
       publisher: { isConnected: () => false, publish: () => Promise.reject(new Error("down")) },
@@ -133,9 +136,47 @@ describe("outbox journal", () => {
     });
     await outbox.start();
     await journal.close(); // the file handle is gone: writes fail
-    const { durable } = outbox.submit("e", "alarm", (seq) => ({ seq }));
+    const { durable } = outbox.submit(`${P}event`, "alarm", (seq) => ({ seq }));
     expect(await durable).toBe(false);
     expect(faults).toContain("journal.write");
     expect(outbox.depth).toBe(1);
+  });
+
+  it("skips checksummed records whose content is invalid, whole, and never trusts their seq", async () => {
+    const bad = [
+      { k: "m", seq: 2, topic: `${P}event`, cls: "alarm" },
+      { k: "m", seq: 3, topic: "pillar/#", cls: "alarm", body: "{}" },
+      { k: "m", seq: "x", topic: `${P}event`, cls: "alarm", body: "{}" },
+      { k: "m", seq: 1e16, topic: `${P}event`, cls: "alarm", body: "{}" },
+      { k: "h", nextSeq: "x" },
+      { k: "a", seq: -1 },
+      { k: "z" },
+      [1, 2],
+    ].map((r) => encodeRecord(r as never));
+    const r = decodeJournal(Buffer.concat([encodeRecord(msg(1)), ...bad, encodeRecord(msg(4))]), { topicPrefix: P });
+    expect(r.records.map((x) => (x as { seq: number }).seq)).toEqual([1, 4]);
+    expect(r.invalidRecords).toBe(bad.length);
+    expect(r.lostSeqs).toEqual([2, 3]);
+    expect(r.damagedBytes).toBe(0);
+  });
+
+  it("never hands out a seq again after the journal is truncated: the high-water mark reserves ahead", async () => {
+    const j = new Journal({ dir, compactBytes: 1 << 20, topicPrefix: P, seqBlock: 4, log });
+    await j.open();
+    const taken: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const seq = j.takeSeq();
+      taken.push(seq);
+      await j.appendMessage(msg(seq));
+    }
+    // a power cut: no clean close; the journal is then emptied
+    const hwm = JSON.parse(await readFile(join(dir, "outbox.seq"), "utf8")) as { reservedBelow: number };
+    expect(hwm.reservedBelow).toBeGreaterThan(10);
+    await writeFile(j.path, "");
+    const again = new Journal({ dir, compactBytes: 1 << 20, topicPrefix: P, seqBlock: 4, log });
+    await again.open();
+    expect(again.takeSeq()).toBeGreaterThan(Math.max(...taken));
+    await again.close();
+    await j.close();
   });
 });
