@@ -86,6 +86,15 @@ export const PillarConfigSchema = Type.Object(
           pattern: "^(mqtts?|wss?)://",
           description: "mqtt://, mqtts://, ws:// or wss:// URL of the center's broker",
         }),
+        failoverUrls: Type.Array(
+          Type.String({ pattern: "^mqtts?://", description: "mqtt:// or mqtts:// URL of another node" }),
+          {
+            default: [],
+            maxItems: 8,
+            description:
+              "other nodes of a clustered broker (docs/scale.md): after a lost connection the pillar tries the next URL of url + failoverUrls in turn",
+          },
+        ),
         clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "default: pillar-{id}" })),
         username: Type.Optional(Type.String({ minLength: 1 })),
         password: Type.Optional(Type.String({ description: "secret: never logged" })),

@@ -13,6 +13,15 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
+/** The schema's patterns said in words, for people who do not read regular expressions. */
+const PATTERN_RULES: Record<string, string> = {
+  "^[a-z0-9][a-z0-9-]{1,62}$":
+    "must be 2 to 63 characters of lower-case letters a-z, digits 0-9 and hyphens, not starting with a hyphen",
+  "^(mqtts?|wss?)://": "must start with mqtt://, mqtts://, ws:// or wss://",
+  "^[^#+]+$": "must not contain the MQTT wildcards # or +",
+  "^(stun|turns?):": "must start with stun:, turn: or turns:",
+};
+
 /** Turn ajv's errors into problems that name the field by its JSON path. */
 export function ajvProblems(errors: ErrorObject[] | null | undefined): ConfigProblem[] {
   return (errors ?? []).map((e) => {
@@ -24,6 +33,9 @@ export function ajvProblems(errors: ErrorObject[] | null | undefined): ConfigPro
     } else if (e.keyword === "required") {
       path = `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
       message = "is required";
+    } else if (e.keyword === "pattern") {
+      const pattern = String((e.params as { pattern: string }).pattern);
+      message = PATTERN_RULES[pattern] ?? `must match the pattern ${pattern}`;
     } else if (e.keyword === "enum" || e.keyword === "const") {
       message = `${message}: ${JSON.stringify((e.params as { allowedValues?: unknown; allowedValue?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)}`;
     }
@@ -49,6 +61,9 @@ export function crossFieldProblems(c: PillarConfig): ConfigProblem[] {
   }
   if (c.hal.driver === "gpio" && !c.hal.gpio) {
     problems.push({ path: "/hal/gpio", message: 'is required when hal.driver is "gpio" (chipLabel)' });
+  }
+  if (c.broker.failoverUrls.length > 0 && !/^mqtts?:\/\//.test(c.broker.url)) {
+    problems.push({ path: "/broker/failoverUrls", message: "needs broker.url to be mqtt:// or mqtts:// too" });
   }
   if (c.outbox.compactBytes >= c.outbox.maxBytes) {
     problems.push({ path: "/outbox/compactBytes", message: "must be smaller than outbox.maxBytes" });

@@ -48,6 +48,17 @@ async function dirState(path: string): Promise<"missing" | "empty" | "full" | "f
   }
 }
 
+/** Read an input file; a missing or unreadable one is one line naming it, not a stack trace. */
+async function readInput(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : (err as Error).message;
+    throw new Error(`cannot read the ${what} ${path}: ${why}`);
+  }
+}
+
 /**
  * Build one config per inventory row. Everything is checked before anything is written, and the
  * files are written into a staging folder beside `outDir` that is renamed into place at the end:
@@ -58,8 +69,8 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
   const state = await dirState(out);
   if (state === "full" || state === "file")
     throw new Error(`${o.outDir} exists and is not an empty folder: choose a new --out`);
-  const csvBytes = await readFile(o.inventoryPath);
-  const defaultsText = await readFile(o.defaultsPath, "utf8");
+  const csvBytes = await readInput(o.inventoryPath, "inventory");
+  const defaultsText = (await readInput(o.defaultsPath, "defaults")).toString("utf8");
   const defaults = parseJsonText(defaultsText, o.defaultsPath);
   const key: KeyObject | undefined = o.privateKeyPath ? await readPrivateKey(o.privateKeyPath) : undefined;
   const rows = buildInventory(csvBytes.toString("utf8"), defaults, basename(o.inventoryPath));

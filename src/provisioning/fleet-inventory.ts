@@ -120,6 +120,94 @@ function range(value: unknown, lo: number, hi: number): string | undefined {
     : undefined;
 }
 
+const UNKNOWN_COLUMN = `unknown column; use one of ${Object.keys(INVENTORY_COLUMNS).join(", ")} or a dotted config path`;
+
+/**
+ * Every problem of one row: its cells (type, range), the merged config (schema and cross-field
+ * rules, named by column), and an id or client id already used on an earlier line. Nothing is
+ * skipped because something else in the row is wrong.
+ */
+function checkRow(
+  rec: CsvRecord,
+  columns: string[],
+  paths: (string | undefined)[],
+  defaults: object,
+  source: string,
+  firstLine: { id: Map<string, number>; clientId: Map<string, number> },
+): { problems: InventoryProblem[]; config?: PillarConfig } {
+  const problems: InventoryProblem[] = [];
+  const doc = structuredClone(defaults) as Record<string, unknown>;
+  const cells = new Map<string, { column: string; raw: string }>();
+  /** JSON pointers of fields whose cell is already reported: the schema's word on them is noise. */
+  const reported = new Set<string>();
+  rec.fields.forEach((raw, i) => {
+    const path = paths[i];
+    const column = columns[i]!;
+    if (path === undefined) return;
+    const ptr = `/${path.replace(/\./g, "/")}`;
+    if (raw.trim() === "") {
+      if (INVENTORY_COLUMNS[column]?.required) {
+        problems.push({ line: rec.line, column, message: "is empty" });
+        reported.add(ptr);
+      }
+      return;
+    }
+    try {
+      setPath(doc, path, cellValue(raw, schemaAt(path)!));
+      cells.set(ptr, { column, raw });
+    } catch (err) {
+      problems.push({ line: rec.line, column, message: (err as Error).message });
+      reported.add(ptr);
+    }
+  });
+  const loc = doc.location as { lat?: unknown; lon?: unknown } | undefined;
+  for (const [column, value, lo, hi] of [
+    ["lat", loc?.lat, -90, 90],
+    ["lon", loc?.lon, -180, 180],
+  ] as const) {
+    const bad = range(value, lo, hi);
+    if (bad && cells.has(`/location/${column}`)) {
+      problems.push({ line: rec.line, column, message: bad });
+      reported.add(`/location/${column}`);
+    }
+  }
+  let config: PillarConfig | undefined;
+  try {
+    config = validateConfig(doc, `${source}:${rec.line}`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) {
+      if ([...reported].some((ptr) => p.path === ptr || p.path.startsWith(`${ptr}/`))) continue;
+      const hit = [...cells.entries()].find(([ptr]) => p.path === ptr || p.path.startsWith(`${ptr}/`));
+      if (hit)
+        problems.push({ line: rec.line, column: hit[1].column, message: `${JSON.stringify(hit[1].raw)} ${p.message}` });
+      else problems.push({ line: rec.line, message: `${p.path}: ${p.message} (value from the defaults)` });
+    }
+  }
+  // Duplicates are checked on what the row says, valid or not, so they show in the same run.
+  const pillar = doc.pillar as { id?: unknown } | undefined;
+  const id = typeof pillar?.id === "string" ? pillar.id : undefined;
+  if (id !== undefined) {
+    const first = firstLine.id.get(id);
+    if (first !== undefined)
+      problems.push({ line: rec.line, column: "id", message: `"${id}" is already used on line ${first}` });
+    else firstLine.id.set(id, rec.line);
+    const broker = doc.broker as { clientId?: unknown } | undefined;
+    const clientId = typeof broker?.clientId === "string" ? broker.clientId : `pillar-${id}`;
+    const firstClient = firstLine.clientId.get(clientId);
+    // a repeated id already repeats the client id made from it: one problem, not two
+    if (first !== undefined && clientId === `pillar-${id}`) return { problems, config };
+    if (firstClient !== undefined)
+      problems.push({
+        line: rec.line,
+        column: "broker_client_id",
+        message: `"${clientId}" is already used on line ${firstClient}`,
+      });
+    else firstLine.clientId.set(clientId, rec.line);
+  }
+  return { problems, config };
+}
+
 /**
  * Read an inventory: one validated config per row, defaults first, then the row's cells.
  * Collects every problem of every row (by CSV line and column) and throws InventoryError if any.
@@ -133,14 +221,15 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
   if (!header) throw new InventoryError(source, [{ line: 1, message: "empty inventory: expected a header line" }]);
   const problems: InventoryProblem[] = [];
   const columns = header.fields.map((name) => name.trim());
-  const paths: (string | undefined)[] = columns.map((name) => {
+  const paths: (string | undefined)[] = columns.map((name, i) => {
     const known = INVENTORY_COLUMNS[name];
+    if (columns.indexOf(name) !== i) return undefined;
     if (known) return known.path;
     if (name.includes(".") && schemaAt(name)) return name;
     problems.push({
       line: header.line,
       column: name,
-      message: `unknown column; use one of ${Object.keys(INVENTORY_COLUMNS).join(", ")} or a dotted config path`,
+      message: UNKNOWN_COLUMN,
     });
     return undefined;
   });
@@ -152,81 +241,21 @@ export function buildInventory(csvText: string, defaults: unknown, source = "inv
     if (def.required && !columns.includes(name))
       problems.push({ line: header.line, column: name, message: "required column is missing" });
   }
-  if (problems.length) throw new InventoryError(source, problems);
+  // A header that lacks a required column would make every row fail the same way: stop here.
+  // An unknown column is reported and its cells ignored, so the rows are still checked.
+  if (problems.some((p) => p.message !== UNKNOWN_COLUMN)) throw new InventoryError(source, problems);
 
   const rows: InventoryRow[] = [];
-  const idLines = new Map<string, number>();
-  const clientIdLines = new Map<string, number>();
+  const firstLine = { id: new Map<string, number>(), clientId: new Map<string, number>() };
   for (const rec of records.slice(1)) {
-    const before = problems.length;
     if (rec.fields.length !== columns.length) {
       problems.push({ line: rec.line, message: `has ${rec.fields.length} fields, the header has ${columns.length}` });
       continue;
     }
-    const doc = structuredClone(defaults) as Record<string, unknown>;
-    const cells = new Map<string, { column: string; raw: string }>();
-    rec.fields.forEach((raw, i) => {
-      const path = paths[i]!;
-      const column = columns[i]!;
-      if (raw.trim() === "") {
-        if (INVENTORY_COLUMNS[column]?.required) problems.push({ line: rec.line, column, message: "is empty" });
-        return;
-      }
-      try {
-        setPath(doc, path, cellValue(raw, schemaAt(path)!));
-        cells.set(`/${path.replace(/\./g, "/")}`, { column, raw });
-      } catch (err) {
-        problems.push({ line: rec.line, column, message: (err as Error).message });
-      }
-    });
-    const loc = doc.location as { lat?: unknown; lon?: unknown } | undefined;
-    for (const [column, value, lo, hi] of [
-      ["lat", loc?.lat, -90, 90],
-      ["lon", loc?.lon, -180, 180],
-    ] as const) {
-      const bad = range(value, lo, hi);
-      if (bad && cells.has(`/location/${column}`)) problems.push({ line: rec.line, column, message: bad });
-    }
-    if (problems.length > before) continue;
-    let config: PillarConfig;
-    try {
-      config = validateConfig(doc, `${source}:${rec.line}`);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      for (const p of err.problems) {
-        const hit = [...cells.entries()].find(([ptr]) => p.path === ptr || p.path.startsWith(`${ptr}/`));
-        if (hit)
-          problems.push({
-            line: rec.line,
-            column: hit[1].column,
-            message: `${JSON.stringify(hit[1].raw)} ${p.message}`,
-          });
-        else problems.push({ line: rec.line, message: `${p.path}: ${p.message} (value from the defaults)` });
-      }
-      continue;
-    }
-    const firstId = idLines.get(config.pillar.id);
-    if (firstId !== undefined) {
-      problems.push({
-        line: rec.line,
-        column: "id",
-        message: `"${config.pillar.id}" is already used on line ${firstId}`,
-      });
-      continue;
-    }
-    idLines.set(config.pillar.id, rec.line);
-    const clientId = config.broker.clientId ?? `pillar-${config.pillar.id}`;
-    const firstClient = clientIdLines.get(clientId);
-    if (firstClient !== undefined) {
-      problems.push({
-        line: rec.line,
-        column: "broker_client_id",
-        message: `"${clientId}" is already used on line ${firstClient}`,
-      });
-      continue;
-    }
-    clientIdLines.set(clientId, rec.line);
-    rows.push({ line: rec.line, id: config.pillar.id, config: schemaOrdered(config) as PillarConfig });
+    const row = checkRow(rec, columns, paths, defaults, source, firstLine);
+    problems.push(...row.problems);
+    if (row.config && row.problems.length === 0)
+      rows.push({ line: rec.line, id: row.config.pillar.id, config: schemaOrdered(row.config) as PillarConfig });
   }
   if (records.length === 1)
     problems.push({ line: header.line, message: "no pillars: the inventory has only a header" });

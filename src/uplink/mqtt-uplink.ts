@@ -7,6 +7,8 @@ import { PillarTopics, topicMatches } from "./topics.js";
 
 export interface UplinkSettings {
   url: string;
+  /** Other nodes of a clustered broker, tried in turn after `url` (docs/scale.md). */
+  failoverUrls?: string[];
   clientId: string;
   username?: string;
   password?: string;
@@ -22,6 +24,21 @@ export interface UplinkOptions {
   version: string;
   bus: PillarBus;
   log: Logger;
+}
+
+/**
+ * MQTT.js's `servers` option for a broker with failover nodes: on each new connection attempt
+ * the client takes the next entry (url first), so a pillar whose node died lands on another.
+ */
+function brokerList(s: UplinkSettings): { servers?: { host: string; port: number; protocol: "mqtt" | "mqtts" }[] } {
+  if (!s.failoverUrls?.length) return {};
+  return {
+    servers: [s.url, ...s.failoverUrls].map((u) => {
+      const url = new URL(u);
+      const protocol = url.protocol === "mqtts:" ? "mqtts" : "mqtt";
+      return { host: url.hostname, port: Number(url.port || (protocol === "mqtts" ? 8883 : 1883)), protocol };
+    }),
+  };
 }
 
 type Handler = (topic: string, payload: Buffer) => void;
@@ -52,6 +69,7 @@ export class MqttUplink {
     const { settings: s, log } = this.opts;
     log.info({ url: maskUrl(s.url), clientId: s.clientId }, "connecting to broker");
     const client = mqtt.connect(s.url, {
+      ...brokerList(s),
       clientId: s.clientId,
       username: s.username,
       password: s.password,
@@ -75,6 +93,21 @@ export class MqttUplink {
     client.on("close", () => this.onClose());
     client.on("error", (err) => log.warn({ err: err.message }, "broker connection error"));
     client.on("message", (topic, payload) => this.dispatch(topic, payload));
+  }
+
+  /**
+   * For simulations and drills: cut the connection the way a dead link does (no DISCONNECT, so
+   * the broker publishes the last will), stay away `awayMs`, then reconnect as usual.
+   */
+  interrupt(awayMs: number): void {
+    const client = this.client;
+    if (!client) return;
+    const period = this.opts.settings.reconnectMs;
+    client.options.reconnectPeriod = Math.max(period, awayMs);
+    client.once("connect", () => {
+      client.options.reconnectPeriod = period;
+    });
+    client.stream.destroy();
   }
 
   private statusPayload(state: "online" | "offline", reason?: string): Record<string, unknown> {

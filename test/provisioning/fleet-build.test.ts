@@ -141,10 +141,54 @@ describe("pillar fleet build", () => {
       'multi.csv:4: column "lat": "abc" is not a number',
       'multi.csv:5: column "lon": 200 is not between -180 and 180',
       'multi.csv:5: column "district": is empty',
-      expect.stringMatching(/^multi\.csv:6: column "id": "Bad_Id" must match pattern/),
+      'multi.csv:6: column "id": "Bad_Id" must be 2 to 63 characters of lower-case letters a-z, digits 0-9 and hyphens, not starting with a hyphen',
       'multi.csv:6: column "heartbeat.intervalS": "0" must be >= 1',
       "multi.csv:7: has 4 fields, the header has 7",
     ]);
+  });
+
+  it("prints five different bad rows in one run, each rule in words", async () => {
+    const inv = join(dir, "five.csv");
+    await writeFile(
+      inv,
+      `${[
+        "id,name,lat,lon,address,district,broker_client_id",
+        "ala-med-0001,ok,43.23,76.95,Dostyk Avenue 1,Medeu,",
+        "Ala_Med_2,bad id,43.23,76.95,Dostyk Avenue 2,Medeu,",
+        "ala-med-0003,bad lat,43.2x,76.95,Dostyk Avenue 3,Medeu,",
+        "ala-med-0004,no district,43.23,76.95,Dostyk Avenue 4,,",
+        "ala-med-0001,same id,43.23,76.95,Dostyk Avenue 5,Medeu,",
+        "ala-med-0006,same client,43.23,76.95,Dostyk Avenue 6,Medeu,pillar-ala-med-0001",
+        "ala-med-0007,ok,43.23,76.95,Dostyk Avenue 7,Medeu,",
+      ].join("\n")}\n`,
+    );
+    const out = join(dir, "out-five");
+    const cli = Child.cli(["fleet", "build", "--inventory", inv, "--defaults", DEFAULTS, "--out", out]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr.trim().split("\n")).toEqual([
+      'five.csv:3: column "id": "Ala_Med_2" must be 2 to 63 characters of lower-case letters a-z, digits 0-9 and hyphens, not starting with a hyphen',
+      'five.csv:4: column "lat": "43.2x" is not a number',
+      'five.csv:5: column "district": is empty',
+      'five.csv:6: column "id": "ala-med-0001" is already used on line 2',
+      'five.csv:7: column "broker_client_id": "pillar-ala-med-0001" is already used on line 2',
+      `5 problem(s); nothing was written to ${out}`,
+    ]);
+    await expect(access(out)).rejects.toThrow();
+  });
+
+  it("a missing inventory or defaults file is a one-line error", async () => {
+    const cli = Child.cli([
+      "fleet",
+      "build",
+      "--inventory",
+      join(dir, "nope.csv"),
+      "--defaults",
+      DEFAULTS,
+      "--out",
+      join(dir, "o"),
+    ]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr.trim()).toBe(`pillar fleet: cannot read the inventory ${join(dir, "nope.csv")}: no such file`);
   });
 
   it("refuses an unknown column and a missing required one, at the header line", async () => {
