@@ -15,6 +15,8 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then

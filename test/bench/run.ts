@@ -20,6 +20,7 @@ const runners: [string, Runner | undefined][] = [
   ["press path", () => runPressPathBench(Number(process.env.BENCH_PRESSES ?? 1000))],
   ["fleet", await optional("./fleet.bench.ts", "runFleetBench")],
   ["call", await optional("./call.bench.ts", "runCallBench")],
+  ["soak", await optional("./soak.bench.ts", "runSoakBench")],
 ];
 for (const [name, run] of runners) {
   if (!run) continue;
