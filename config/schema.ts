@@ -326,6 +326,49 @@ export const PillarConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: "live video and two-way audio with the center" },
     ),
+    record: Type.Object(
+      {
+        mode: Type.Union([Type.Literal("off"), Type.Literal("incident"), Type.Literal("continuous")], {
+          default: "incident",
+          description:
+            "incident: clips of each incident (pre-roll, call, post-roll), nothing written while idle; continuous: also a ring of segments under the quota; off: no recording (docs/recording.md)",
+        }),
+        preRollS: Duration(30, 0, 120, "seconds kept in memory before a press and written at its start"),
+        postRollS: Duration(30, 0, 600, "seconds still recorded after the call ends or the incident closes"),
+        preRollMaxMb: Type.Integer({
+          default: 32,
+          minimum: 1,
+          maximum: 256,
+          description: "memory bound of the pre-roll buffer (whole GOPs are dropped from the front beyond it)",
+        }),
+        fragmentMs: Type.Integer({
+          default: 500,
+          minimum: 100,
+          maximum: 1000,
+          description: "media per fMP4 fragment, fsynced one by one: a power cut loses at most this much",
+        }),
+        quotaMb: Type.Integer({
+          default: 4096,
+          minimum: 1,
+          maximum: 1_000_000,
+          description: "disk space for recordings; continuous segments, then confirmed clips go first",
+        }),
+        retentionDays: Type.Integer({
+          default: 30,
+          minimum: 1,
+          maximum: 3650,
+          description: "continuous segments and clips the center confirmed are deleted after this",
+        }),
+        segmentS: Duration(60, 10, 3600, "continuous mode: length of one segment"),
+        snapshotMaxKb: Type.Integer({
+          default: 200,
+          minimum: 16,
+          maximum: 1024,
+          description: "largest JPEG published on pillar/v1/{id}/snapshot at a press",
+        }),
+      },
+      { additionalProperties: false, default: {}, description: "recording of the camera and the call's audio" },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

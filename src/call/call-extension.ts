@@ -10,7 +10,14 @@ export async function addCallFeature(app: PillarApp): Promise<boolean> {
   if (!app.config.call.enabled) return false;
   try {
     const { callFeature } = await import("./call-feature.js");
-    app.extend(callFeature());
+    if (app.config.record.mode === "off") app.extend(callFeature());
+    else {
+      // Recording reuses the call's streams: it wraps its audio devices and attaches after it.
+      const { recordingFeature } = await import("../recording/recording-feature.js");
+      const rec = recordingFeature();
+      app.extend(callFeature({ audio: rec.audio, onBuilt: rec.onCall }));
+      app.extend(rec.extension);
+    }
     return true;
   } catch (err) {
     moduleLogger("call", app.log).error(

@@ -84,7 +84,14 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
  * (or takes them), the camera feed and the call service, registers `call.volume` and the
  * control routes. `onBuilt` hands the services to tests and the bench.
  */
-export function callFeature(o: { drivers?: CallDrivers; onBuilt?: (f: CallFeature) => void } = {}) {
+export function callFeature(
+  o: {
+    drivers?: CallDrivers;
+    onBuilt?: (f: CallFeature) => void;
+    /** The audio devices the call uses, wrapped by another feature (recording: shared mic, tapped speaker). */
+    audio?: (d: CallDrivers) => { mic: Microphone; speaker: Speaker };
+  } = {},
+) {
   return (app: PillarApp) => {
     const c = app.config;
     const drivers = o.drivers ?? {
@@ -97,12 +104,13 @@ export function callFeature(o: { drivers?: CallDrivers; onBuilt?: (f: CallFeatur
       log: moduleLogger("camera-feed", app.log),
       mode: () => app.config.call.camera.mode,
     });
+    const audio = o.audio?.(drivers) ?? drivers;
     const call = new CallService({
       bus: app.bus,
       transport: app.uplink,
       camera: feed,
-      mic: drivers.mic,
-      speaker: drivers.speaker,
+      mic: audio.mic,
+      speaker: audio.speaker,
       settings: () => app.config.call,
       pillarId: () => app.config.pillar.id,
       log: moduleLogger("call", app.log),

@@ -22,6 +22,8 @@ export function testConfigDoc(over: Record<string, unknown> = {}): Record<string
     dataDir: "/nonexistent",
     control: { port: 0 },
     heartbeat: { intervalS: 3600 },
+    // No recording unless a test asks: the pre-roll would keep a camera encoder running in every test pillar.
+    record: { mode: "off" },
   };
   for (const [k, v] of Object.entries(over)) {
     base[k] = v && typeof v === "object" && !Array.isArray(v) && base[k] ? { ...base[k], ...v } : v;

@@ -1,0 +1,321 @@
+import type { Logger } from "pino";
+import type { PillarBus } from "../bus/events.js";
+import { parseRtp } from "../call/rtp.js";
+import { ClipSession } from "./clip-session.js";
+import type { ClipStore } from "./clip-store.js";
+import { H264Assembler, type MediaSample, TIMESCALE, TrackClock, type TrackName, avccData } from "./media-samples.js";
+import { PreRollBuffer } from "./pre-roll.js";
+import { enforceQuota } from "./retention.js";
+
+export interface RecordSettings {
+  mode: "off" | "incident" | "continuous";
+  preRollS: number;
+  postRollS: number;
+  preRollMaxMb: number;
+  fragmentMs: number;
+  quotaMb: number;
+  retentionDays: number;
+  segmentS: number;
+}
+
+/** Where the recorder gets its media: the streams the call already has (nothing is encoded twice). */
+export interface MediaSources {
+  video: { onPacket(l: (p: Buffer) => void): () => void };
+  mic: { onRtp(l: (p: Buffer) => void): () => void };
+  officer: { onPlay(l: (p: Buffer) => void): () => void };
+}
+
+/** Something kept running while the recorder needs it (the camera feed, the microphone). */
+export interface Holdable {
+  acquire(): Promise<void>;
+  release(): Promise<void>;
+}
+
+declare module "../bus/events.js" {
+  interface BusEvents {
+    /** A clip was started or completed (docs/recording.md). */
+    "record.clip": {
+      clipId: string;
+      kind: "incident" | "continuous";
+      incidentId: string | null;
+      state: "started" | "complete";
+      at: number;
+    };
+  }
+}
+
+export interface RecorderDeps {
+  bus: PillarBus;
+  store: ClipStore;
+  sources: MediaSources;
+  holds: Holdable[];
+  settings: () => RecordSettings;
+  video: () => { width: number; height: number; fps: number };
+  log: Logger;
+  /** Wall clock (tests drive a simulated one). */
+  now?: () => number;
+}
+
+/**
+ * The recorder: keeps the pre-roll in memory and writes incident clips (pre-roll, the call,
+ * post-roll) and, in `continuous` mode, a ring of segments under the quota. Media comes from
+ * the call's own streams; every decision is made on the recorder's clock (`now`), so a test
+ * can simulate hours of recording in seconds.
+ */
+export class Recorder {
+  private readonly now: () => number;
+  private clocks!: Record<TrackName, TrackClock>;
+  private readonly h264 = new H264Assembler();
+  private preRoll!: PreRollBuffer;
+  private offs: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private held: Holdable[] = [];
+  private incident:
+    | {
+        session: ClipSession;
+        incidentId: string;
+        open: boolean;
+        callActive: boolean;
+        callDone: boolean;
+        postRollUntil?: number;
+      }
+    | undefined;
+  private segment: ClipSession | undefined;
+  private segmentStartedAt = 0;
+  private housekeeping: Promise<unknown> = Promise.resolve();
+  private answered = new Set<string>();
+  private lastEnforce = 0;
+  full = false;
+  lastError: string | null = null;
+
+  constructor(private readonly d: RecorderDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const s = this.d.settings();
+    const epoch = this.now();
+    const fps = this.d.video().fps;
+    this.clocks = {
+      video: new TrackClock(TIMESCALE.video, epoch, Math.round(TIMESCALE.video / fps)),
+      mic: new TrackClock(TIMESCALE.mic, epoch, 960),
+      officer: new TrackClock(TIMESCALE.officer, epoch, 960),
+    };
+    this.preRoll = new PreRollBuffer(
+      // 2 s more than the pre-roll: the press reaches the recorder after its debounce and the bus.
+      () => this.d.settings().preRollS * 1000 + 2000,
+      () => this.d.settings().preRollMaxMb * 1024 * 1024,
+    );
+    if (s.mode === "off") return;
+    const { sources, bus } = this.d;
+    this.offs.push(
+      sources.video.onPacket((p) => this.onVideo(p)),
+      sources.mic.onRtp((p) => this.onAudio("mic", p)),
+      sources.officer.onPlay((p) => this.onAudio("officer", p)),
+      bus.on("incident.state", (e) => this.onIncident(e.state, e.incidentId, e.at)),
+      bus.on("call.state", (e) => this.onCall(e.sessionId, e.state, e.incidentId)),
+    );
+    this.timer = setInterval(() => this.tick(), Math.min(250, s.fragmentMs));
+    for (const h of this.d.holds) {
+      await h.acquire();
+      this.held.push(h);
+    }
+    this.enforce();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs) off();
+    this.offs = [];
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const open = [this.incident?.session, this.segment].filter((s): s is ClipSession => !!s);
+    this.incident = undefined;
+    this.segment = undefined;
+    await Promise.all(open.map((s) => this.finish(s)));
+    await this.housekeeping;
+    for (const h of this.held.splice(0)) await h.release();
+    this.preRoll?.clear();
+  }
+
+  /** For health and the control endpoint. */
+  status(): Record<string, unknown> {
+    const clips = this.d.store.list();
+    return {
+      mode: this.d.settings().mode,
+      recording: this.incident ? { clipId: this.incident.session.id, incidentId: this.incident.incidentId } : null,
+      segment: this.segment?.id ?? null,
+      bytesUsed: this.d.store.usage(),
+      quotaBytes: this.d.settings().quotaMb * 1024 * 1024,
+      oldest: clips[0]?.start ?? null,
+      clips: clips.length,
+      protectedClips: clips.filter((c) => c.kind === "incident" && !c.confirmed).length,
+      preRoll: this.preRoll?.size ?? null,
+      full: this.full,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Video from the latest keyframe at or before `at` up to `at` (the press snapshot). */
+  framesUpTo(at: number): MediaSample[] {
+    return this.preRoll ? this.preRoll.from(at).filter((s) => s.track === "video" && s.at <= at) : [];
+  }
+
+  /** Resolves once every queued write is on disk (tests, the bench). */
+  async settled(): Promise<void> {
+    await Promise.all([this.incident?.session.settled(), this.segment?.settled(), this.housekeeping]);
+  }
+
+  /** Feed the camera's RTP (normally from the feed; public for the simulated long runs). */
+  onVideo(p: Buffer): void {
+    const h = parseRtp(p);
+    if (!h) return;
+    const arrival = this.now();
+    for (const au of this.h264.push(p, h)) {
+      const dts = this.clocks.video.map(au.ssrc, au.timestamp, arrival);
+      this.ingest({ track: "video", dts, at: this.clocks.video.wall(dts), data: avccData(au.nalus), key: au.key });
+    }
+  }
+
+  onAudio(track: "mic" | "officer", p: Buffer): void {
+    const h = parseRtp(p);
+    if (!h || h.payloadOffset >= p.length) return;
+    const dts = this.clocks[track].map(h.ssrc, h.timestamp, this.now());
+    const data = Buffer.from(p.subarray(h.payloadOffset));
+    this.ingest({ track, dts, at: this.clocks[track].wall(dts), data, key: true });
+  }
+
+  private ingest(s: MediaSample): void {
+    this.preRoll.push(s);
+    this.incident?.session.add(s);
+    if (this.d.settings().mode === "continuous" && !this.full) this.continuous(s);
+    this.tick();
+  }
+
+  private continuous(s: MediaSample): void {
+    const segMs = this.d.settings().segmentS * 1000;
+    if (this.segment && s.track === "video" && s.key && s.at - this.segmentStartedAt >= segMs) {
+      const done = this.segment;
+      this.segment = undefined;
+      this.housekeeping = this.housekeeping.then(() => this.finish(done));
+    }
+    if (!this.segment && s.track === "video" && s.key) {
+      this.segment = this.session("continuous", null, null);
+      this.segmentStartedAt = s.at;
+    }
+    this.segment?.add(s);
+  }
+
+  private session(kind: "incident" | "continuous", incidentId: string | null, pressAt: number | null): ClipSession {
+    const s = this.d.settings();
+    const clip = new ClipSession({
+      store: this.d.store,
+      kind,
+      incidentId,
+      pressAt,
+      video: this.d.video(),
+      fragmentMs: s.fragmentMs,
+      log: this.d.log,
+    });
+    this.d.bus.emit("record.clip", { clipId: clip.id, kind, incidentId, state: "started", at: this.now() });
+    return clip;
+  }
+
+  private onIncident(state: string, incidentId: string | null, at: number): void {
+    const cur = this.incident;
+    if (state === "alarm" && incidentId) {
+      if (cur?.incidentId === incidentId) {
+        cur.open = true;
+        cur.postRollUntil = undefined;
+        return;
+      }
+      if (cur) this.close(cur.session);
+      const session = this.session("incident", incidentId, at);
+      this.incident = { session, incidentId, open: true, callActive: false, callDone: false };
+      for (const s of this.preRoll.from(at - this.d.settings().preRollS * 1000)) session.add(s);
+      return;
+    }
+    if (state === "idle" && cur) {
+      cur.open = false;
+      this.maybeEnd();
+    }
+  }
+
+  private onCall(sessionId: string, state: string, incidentId: string | null): void {
+    const cur = this.incident;
+    if (state === "answered") this.answered.add(sessionId);
+    if (!cur || (incidentId !== null && incidentId !== cur.incidentId)) return;
+    cur.callActive = state !== "ended";
+    if (state === "ended" && this.answered.delete(sessionId)) cur.callDone = true;
+    if (cur.callActive) cur.postRollUntil = undefined;
+    this.maybeEnd();
+  }
+
+  /** Post-roll starts once no call runs and the incident is closed or its answered call ended. */
+  private maybeEnd(): void {
+    const cur = this.incident;
+    if (!cur || cur.callActive || (cur.open && !cur.callDone) || cur.postRollUntil !== undefined) return;
+    cur.postRollUntil = this.now() + this.d.settings().postRollS * 1000;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    const cur = this.incident;
+    if (cur?.postRollUntil !== undefined && now >= cur.postRollUntil) {
+      this.incident = undefined;
+      this.close(cur.session);
+    }
+    this.incident?.session.tick(now);
+    this.segment?.tick(now);
+    // Pressure is checked while clips grow too (not only when one ends), so usage stays under the quota.
+    if (now - this.lastEnforce >= 2000 && (this.incident || this.segment)) {
+      this.lastEnforce = now;
+      this.enforce();
+    }
+  }
+
+  private close(session: ClipSession): void {
+    this.housekeeping = this.housekeeping.then(() => this.finish(session));
+  }
+
+  private async finish(session: ClipSession): Promise<void> {
+    try {
+      const e = await session.finish();
+      if (session.lastError) this.lastError = session.lastError;
+      if (e)
+        this.d.bus.emit("record.clip", {
+          clipId: e.id,
+          kind: e.kind,
+          incidentId: e.incidentId,
+          state: "complete",
+          at: this.now(),
+        });
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.d.log.error({ err: this.lastError }, "clip could not be finished");
+    }
+    this.enforce();
+  }
+
+  /** Retention and disk pressure; raises/clears `record.full`. */
+  enforce(): void {
+    this.housekeeping = this.housekeeping.then(async () => {
+      const s = this.d.settings();
+      const r = await enforceQuota(this.d.store, {
+        quotaBytes: s.quotaMb * 1024 * 1024,
+        retentionMs: s.retentionDays * 86_400_000,
+        now: this.now(),
+      }).catch((err: Error) => ({ deleted: [], full: this.full, error: err.message }));
+      if ("error" in r) this.lastError = r.error;
+      if (r.full !== this.full) {
+        this.full = r.full;
+        if (r.full) {
+          const message = `protected clips exceed the recording quota (${s.quotaMb} MB)`;
+          this.d.log.error({ usage: this.d.store.usage() }, message);
+          this.d.bus.emit("fault.raised", { component: "record", code: "full", message, at: this.now() });
+          if (this.segment) this.close(this.segment);
+          this.segment = undefined;
+        } else this.d.bus.emit("fault.cleared", { component: "record", code: "full", at: this.now() });
+      }
+    });
+  }
+}

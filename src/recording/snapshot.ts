@@ -1,0 +1,120 @@
+import type { Logger } from "pino";
+import { spawnTied } from "../../hal/camera-process.js";
+import type { PillarBus } from "../bus/events.js";
+import type { MediaSample } from "./media-samples.js";
+
+/** What the snapshot needs of the uplink (MqttUplink fits). */
+export interface SnapshotTransport {
+  readonly topics: { sub(suffix: string): string };
+  publish(topic: string, payload: string, o: { qos: 1 }): Promise<void>;
+}
+
+export interface SnapshotDeps {
+  bus: PillarBus;
+  transport: SnapshotTransport;
+  /** Video access units (AVCC) from a keyframe up to `at`, or [] when the camera had none yet. */
+  framesUpTo: (at: number) => MediaSample[];
+  pillarId: () => string;
+  maxBytes: () => number;
+  log: Logger;
+}
+
+declare module "../bus/events.js" {
+  interface BusEvents {
+    /** A press snapshot was published (or failed). */
+    "record.snapshot": { incidentId: string; ok: boolean; bytes: number; ms: number; at: number };
+  }
+}
+
+/**
+ * A JPEG of the moment of the press, for the officer's alarm card: the cached GOP up to the press
+ * is decoded by one ffmpeg call and the last frame published on `pillar/v1/{id}/snapshot`. Runs
+ * after the press event is out (never on the button path); a camera still starting is waited
+ * for a few seconds.
+ */
+export class SnapshotService {
+  private off: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly d: SnapshotDeps) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.off = this.d.bus.on("incident.state", (e) => {
+      if (e.state === "alarm" && e.incidentId && e.at >= Date.now() - 10_000) {
+        const id = e.incidentId;
+        setImmediate(() => void this.take(id, e.at));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off?.();
+  }
+
+  async take(incidentId: string, pressAt: number): Promise<void> {
+    let frames = this.d.framesUpTo(pressAt);
+    for (let i = 0; i < 25 && frames.length === 0 && !this.stopped; i++) {
+      await new Promise((r) => setTimeout(r, 200)); // the camera starts at the press (onDemand)
+      frames = this.d.framesUpTo(Date.now());
+    }
+    let ok = false;
+    let bytes = 0;
+    try {
+      if (frames.length === 0) throw new Error("no video from the camera");
+      let jpeg = await decodeLast(frames, 640, 5);
+      if (jpeg.length > this.d.maxBytes()) jpeg = await decodeLast(frames, 320, 12);
+      if (jpeg.length > this.d.maxBytes()) throw new Error(`snapshot larger than ${this.d.maxBytes()} bytes`);
+      const last = frames[frames.length - 1]!;
+      const msg = {
+        v: 1,
+        pillarId: this.d.pillarId(),
+        incidentId,
+        pressAt: new Date(pressAt).toISOString(),
+        frameAt: new Date(last.at).toISOString(),
+        mime: "image/jpeg",
+        bytes: jpeg.length,
+        jpeg: jpeg.toString("base64"),
+      };
+      await this.d.transport.publish(this.d.transport.topics.sub("snapshot"), JSON.stringify(msg), { qos: 1 });
+      ok = true;
+      bytes = jpeg.length;
+    } catch (err) {
+      this.d.log.warn({ incidentId, err: (err as Error).message }, "press snapshot not published");
+    }
+    this.d.bus.emit("record.snapshot", { incidentId, ok, bytes, ms: Date.now() - pressAt, at: Date.now() });
+  }
+}
+
+/** Decode the access units (Annex B on ffmpeg's stdin) and return the last frame as a JPEG. */
+export function decodeLast(frames: MediaSample[], maxWidth: number, quality: number): Promise<Buffer> {
+  const annexB: Buffer[] = [];
+  const start = Buffer.from([0, 0, 0, 1]);
+  for (const f of frames) {
+    for (let off = 0; off + 4 <= f.data.length; ) {
+      const len = f.data.readUInt32BE(off);
+      annexB.push(start, f.data.subarray(off + 4, off + 4 + len));
+      off += 4 + len;
+    }
+  }
+  const n = frames.length;
+  const args = ["-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-fps_mode", "passthrough"];
+  args.push("-vf", `select=eq(n\\,${n - 1}),scale='min(${maxWidth},iw)':-2`, "-frames:v", "1");
+  args.push("-q:v", String(quality), "-f", "mjpeg", "pipe:1");
+  return new Promise((resolve, reject) => {
+    const p = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    let err = "";
+    p.stdout!.on("data", (d: Buffer) => out.push(d));
+    p.stderr!.on("data", (d: Buffer) => (err += d.toString()).length > 4096 && (err = err.slice(-4096)));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const jpeg = Buffer.concat(out);
+      if (code === 0 && jpeg.length > 0) resolve(jpeg);
+      else reject(new Error(`ffmpeg exited ${code}: ${err.trim().slice(0, 300)}`));
+    });
+    p.stdin!.on("error", () => undefined);
+    p.stdin!.end(Buffer.concat(annexB));
+  });
+}

@@ -1,0 +1,119 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sha256File } from "../../src/recording/clip-file.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { sleep, waitFor } from "../call/helpers/procs.js";
+import { decodeErrors, probe, RecordRig, videoPacketTimes } from "./helpers/record-rig.js";
+
+const PRE = 3;
+const POST = 3;
+
+describe("incident clips from a real pillar process (sim camera, ffprobe)", () => {
+  let rig: RecordRig | undefined;
+  afterEach(async () => {
+    await rig?.stop();
+    rig = undefined;
+  });
+
+  it("press → answered call → hang-up: one playable MP4 covering pre-roll + call + post-roll; idle writes nothing", async () => {
+    rig = await new RecordRig().start();
+    await rig.preRollFilled((PRE + 1) * 1000);
+    expect(await rig.files()).toEqual([]); // idle: the pre-roll lives in memory only
+
+    const sessionId = await rig.pressAndAnswer();
+    await sleep(2000);
+    await rig.hangup(sessionId);
+    const hungUpAt = Date.now();
+    const clip = await waitFor(
+      "clip complete",
+      async () => ((await rig!.recording()).clips as any[]).find((c) => c.state === "complete"),
+      30_000,
+      200,
+    );
+    const pressAt = Date.parse(clip.pressAt);
+    const start = Date.parse(clip.start);
+    expect(pressAt - start).toBeGreaterThanOrEqual(PRE * 1000); // first frame at least the pre-roll before the press
+
+    const file = join(rig.clipsDir, clip.file);
+    const p = await probe(file);
+    expect(p.streams.map((s) => `${s.codec_type}:${s.codec_name}`)).toEqual(
+      expect.arrayContaining(["video:h264", "audio:opus"]),
+    );
+    expect(await decodeErrors(file)).toBe("");
+    // The clip's time line: the file's duration matches the index's first and last sample times,
+    // starts at least PRE s before the press and ends POST s after the hang-up (each within 1 s).
+    const indexed = (Date.parse(clip.end) - start) / 1000;
+    expect(Math.abs(p.durationS - indexed)).toBeLessThan(1);
+    const callS = (hungUpAt - pressAt) / 1000;
+    expect(p.durationS).toBeGreaterThan(PRE + callS + POST - 1);
+    expect(p.durationS).toBeLessThan(PRE + 1 + callS + POST + 1); // a pre-roll starts on a keyframe (GOP 1 s)
+    expect(clip).toMatchObject({ kind: "incident", confirmed: false, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const times = await videoPacketTimes(file);
+    expect(times.every((t, i) => i === 0 || t > times[i - 1]!)).toBe(true);
+  }, 180_000);
+
+  it("SIGKILL while a clip is written, then restart: the index is consistent, the clip repaired and playable up to within 1 s of the kill", async () => {
+    rig = await new RecordRig().start();
+    await rig.preRollFilled((PRE + 1) * 1000);
+    await rig.pillar.click();
+    const pressed = Date.now();
+    await waitFor("recording", async () => (await rig!.recording()).recording, 20_000, 100);
+    await waitFor("3 s recorded", () => Date.now() - pressed > 3000, 10_000, 100);
+    const killAt = Date.now();
+    await rig.pillar.kill("SIGKILL");
+    const before = JSON.parse(await readFile(join(rig.clipsDir, "index.json"), "utf8")).clips as any[];
+    expect(before).toHaveLength(1);
+    expect(before[0].state).toBe("recording");
+
+    await rig.startPillar();
+    const clips = (await rig.recording()).clips as any[];
+    const clip = clips.find((c) => c.id === before[0].id);
+    expect(clip).toMatchObject({ state: "repaired", incidentId: before[0].incidentId, confirmed: false });
+    const file = join(rig.clipsDir, clip.file);
+    expect(await sha256File(file)).toBe(clip.sha256);
+    for (const c of clips) expect((await rig.files()).includes(c.file)).toBe(true);
+    expect((await rig.files()).length).toBe(clips.length);
+    expect(await decodeErrors(file)).toBe("");
+    const p = await probe(file);
+    expect(p.streams.map((s) => s.codec_type)).toEqual(expect.arrayContaining(["video", "audio"]));
+    const lastMediaAt = Date.parse(clip.start) + p.durationS * 1000;
+    expect(killAt - lastMediaAt).toBeLessThan(1000);
+    expect(Math.abs(Date.parse(clip.end) - lastMediaAt)).toBeLessThan(1000);
+  }, 180_000);
+
+  it("the camera killed and restarted mid-incident: one clip, playable, video timestamps monotonic", async () => {
+    rig = await new RecordRig().start();
+    await rig.preRollFilled(PRE * 1000);
+    const sessionId = await rig.pressAndAnswer();
+    const incidentId = (await rig.state()).incident.incidentId as string;
+    const pid = (await rig.pillar.http("GET", "/call")).camera.pid as number;
+    await sleep(1000);
+    await rig.pillar.http("POST", "/sim/camera/kill");
+    await waitFor(
+      "camera back with a new encoder",
+      async () => {
+        const cam = (await rig!.pillar.http("GET", "/call")).camera;
+        return cam.pid && cam.pid !== pid && cam.status === "streaming" && cam.gop.packets > 0;
+      },
+      30_000,
+      100,
+    );
+    await sleep(1500);
+    await rig.hangup(sessionId);
+    const clip = await waitFor(
+      "clip complete",
+      async () => ((await rig!.recording()).clips as any[]).find((c) => c.state === "complete"),
+      30_000,
+      200,
+    );
+    const ofIncident = ((await rig.recording()).clips as any[]).filter((c) => c.incidentId === incidentId);
+    expect(ofIncident).toHaveLength(1);
+    const file = join(rig.clipsDir, clip.file);
+    expect(await decodeErrors(file)).toBe("");
+    const times = await videoPacketTimes(file);
+    expect(times.length).toBeGreaterThan(50);
+    expect(times.every((t, i) => i === 0 || t > times[i - 1]!)).toBe(true);
+    const p = await probe(file);
+    expect(Math.abs(p.durationS - (Date.parse(clip.end) - Date.parse(clip.start)) / 1000)).toBeLessThan(1);
+  }, 180_000);
+});
