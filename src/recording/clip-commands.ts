@@ -12,9 +12,11 @@ const IsoTime = Type.String({
 });
 const MAX_LISTED = 500;
 
-function clipOf(store: ClipStore, id: string): ClipEntry {
+function clipOf(store: ClipStore, id: string, finished = false): ClipEntry {
   const e = store.get(id);
   if (!e) throw new CommandFailure("not_found", `no clip ${id} on this pillar`);
+  if (finished && (e.state === "recording" || !e.sha256))
+    throw new CommandFailure("busy", `clip ${e.id} is still being recorded`);
   return e;
 }
 
@@ -55,11 +57,9 @@ export function clipCommands(store: ClipStore, recorder: Recorder): CommandDef[]
     description: "PUT the clip as one MP4 to a URL, resuming after a broken connection",
     args: uploadArgs,
     handle: async (a) => {
-      const e = clipOf(store, a.clipId);
-      if (e.state === "recording" || !e.sha256)
-        throw new CommandFailure("busy", `clip ${e.id} is still being recorded`);
+      const e = clipOf(store, a.clipId, true);
       try {
-        const r = await uploadClip({ url: a.url, path: store.pathOf(e), sha256: e.sha256, headers: a.headers });
+        const r = await uploadClip({ url: a.url, path: store.pathOf(e), sha256: e.sha256!, headers: a.headers });
         return { clipId: e.id, bytes: r.bytes, sha256: e.sha256, attempts: r.attempts, resumedAt: r.resumedAt };
       } catch (err) {
         throw new CommandFailure("upload_failed", (err as Error).message);
@@ -83,8 +83,7 @@ export function clipCommands(store: ClipStore, recorder: Recorder): CommandDef[]
     description: "delete a clip now (a clip being recorded cannot be deleted)",
     args: idArgs,
     handle: async (a) => {
-      const e = clipOf(store, a.clipId);
-      if (e.state === "recording") throw new CommandFailure("busy", `clip ${e.id} is still being recorded`);
+      const e = clipOf(store, a.clipId, true);
       await store.remove(e.id);
       recorder.enforce();
       return { deleted: e.id };
