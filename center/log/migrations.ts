@@ -1,0 +1,56 @@
+import type { SqlDb } from "./sql-db.js";
+
+/**
+ * The center database's schema, one step per version, recorded in `schema_version`. Steps are
+ * only ever appended (a released step never changes), in SQL both SQLite and PostgreSQL run.
+ */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  // 1: the incident log, accounts and sessions.
+  [
+    `CREATE TABLE events (
+      event_id TEXT PRIMARY KEY, pillar_id TEXT NOT NULL, seq BIGINT NOT NULL, type TEXT NOT NULL,
+      occurred_at TEXT NOT NULL, received_at TEXT NOT NULL, incident_id TEXT,
+      district TEXT NOT NULL, address TEXT NOT NULL, body TEXT NOT NULL)`,
+    "CREATE INDEX events_incident ON events (incident_id)",
+    "CREATE INDEX events_pillar_time ON events (pillar_id, occurred_at)",
+    `CREATE TABLE commands (
+      correlation_id TEXT PRIMARY KEY, pillar_id TEXT NOT NULL, name TEXT NOT NULL, incident_id TEXT,
+      officer TEXT, payload TEXT NOT NULL, sent_at TEXT NOT NULL,
+      result_ok INTEGER, result_error TEXT, result_at TEXT)`,
+    "CREATE INDEX commands_incident ON commands (incident_id)",
+    `CREATE TABLE call_steps (
+      session_id TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL, pillar_id TEXT NOT NULL,
+      incident_id TEXT, kind TEXT NOT NULL, officer TEXT, reason TEXT,
+      PRIMARY KEY (session_id, state, at))`,
+    "CREATE INDEX call_steps_incident ON call_steps (incident_id)",
+    `CREATE TABLE incidents (
+      incident_id TEXT PRIMARY KEY, pillar_id TEXT NOT NULL, district TEXT NOT NULL, address TEXT NOT NULL,
+      opened_at TEXT, presses INTEGER NOT NULL, acknowledged_at TEXT, acknowledged_by TEXT,
+      answered_at TEXT, answered_by TEXT, closed_at TEXT, close_reason TEXT, answer_ms INTEGER,
+      talk_ms INTEGER, outcome TEXT NOT NULL, search TEXT NOT NULL)`,
+    "CREATE INDEX incidents_opened ON incidents (opened_at)",
+    "CREATE INDEX incidents_pillar ON incidents (pillar_id, opened_at)",
+    `CREATE TABLE users (
+      name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    `CREATE TABLE sessions (
+      token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+      created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+  ],
+];
+
+/** Brings the database to the latest schema version; safe when several servers start at once. */
+export async function migrate(db: SqlDb): Promise<number> {
+  return db.tx(async (t) => {
+    await t.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const [row] = await t.all<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_version");
+    const current = Number(row?.v ?? 0);
+    if (current > MIGRATIONS.length)
+      throw new Error(`the database has schema version ${current}, newer than this program's ${MIGRATIONS.length}`);
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      for (const sql of MIGRATIONS[v - 1]!) await t.run(sql);
+      await t.run("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", [v, new Date().toISOString()]);
+    }
+    return MIGRATIONS.length;
+  }, "center-schema");
+}
