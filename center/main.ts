@@ -37,6 +37,11 @@ function fail(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
+  // `pillar console users add|passwd|remove|list …`: the officers' accounts, not the server.
+  if (process.argv[2] === "users") {
+    const { runUsersCli } = await import("./auth/users-cli.js");
+    process.exit(await runUsersCli(process.argv.slice(3)));
+  }
   let v: Record<string, string | boolean | undefined>;
   try {
     v = parseArgs({ args: process.argv.slice(2), options, allowPositionals: false, strict: true }).values;

@@ -107,7 +107,9 @@ export class AccountStore {
 
   private check(name: string, role: Role, password: string): void {
     if (!NAME.test(name))
-      throw new AccountError(`user name "${name}": letters, digits, . _ - only, at most 64, starting with a letter or digit`);
+      throw new AccountError(
+        `user name "${name}": letters, digits, . _ - only, at most 64, starting with a letter or digit`,
+      );
     if (!ROLES.includes(role)) throw new AccountError(`role must be one of ${ROLES.join(", ")}, got "${role}"`);
     const problem = passwordProblem(password);
     if (problem) throw new AccountError(problem);

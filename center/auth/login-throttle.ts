@@ -11,7 +11,12 @@ export interface ThrottlePolicy {
   maxEntries: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottlePolicy = { freeFailures: 3, baseMs: 1000, maxMs: 5 * 60_000, maxEntries: 10_000 };
+export const DEFAULT_THROTTLE: ThrottlePolicy = {
+  freeFailures: 3,
+  baseMs: 1000,
+  maxMs: 5 * 60_000,
+  maxEntries: 10_000,
+};
 
 interface Entry {
   failures: number;

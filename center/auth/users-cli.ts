@@ -12,9 +12,18 @@ export const USERS_USAGE = [
   "  --db   the center database: a SQLite file (default env CENTER_DB, else center-data/center.db) or postgres://…",
 ].join("\n");
 
+/** Where the command reads the password and writes its output (a test passes its own). */
+export interface UsersIo {
+  stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const PROCESS_IO: UsersIo = { stdin: process.stdin, out: (l) => console.log(l), err: (l) => console.error(l) };
+
 /** One line from stdin: asked without echo (twice) on a terminal, else the first line of the pipe. */
-async function readPassword(confirm: boolean): Promise<string> {
-  const stdin = process.stdin;
+async function readPassword(input: UsersIo["stdin"]): Promise<string> {
+  const stdin = input as NodeJS.ReadStream;
   if (!stdin.isTTY) {
     let text = "";
     for await (const chunk of stdin) {
@@ -45,12 +54,12 @@ async function readPassword(confirm: boolean): Promise<string> {
       stdin.on("data", onData);
     });
   const first = await ask("password: ");
-  if (confirm && (await ask("again: ")) !== first) throw new AccountError("the passwords differ");
+  if ((await ask("again: ")) !== first) throw new AccountError("the passwords differ");
   return first;
 }
 
 /** `pillar console users …`: manage the officers' accounts. Returns the exit code. */
-export async function runUsersCli(argv: string[]): Promise<number> {
+export async function runUsersCli(argv: string[], io: UsersIo = PROCESS_IO): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   const parse = () =>
     parseArgs({
@@ -62,23 +71,23 @@ export async function runUsersCli(argv: string[]): Promise<number> {
   try {
     parsed = parse();
   } catch (err) {
-    console.error(`pillar console users: ${(err as Error).message}\nusage:\n${USERS_USAGE}`);
+    io.err(`pillar console users: ${(err as Error).message}\nusage:\n${USERS_USAGE}`);
     return 2;
   }
   const { values: v, positionals } = parsed;
   const [action, name, ...extra] = positionals;
-  if (v.help) return (console.log(`usage:\n${USERS_USAGE}`), 0);
+  if (v.help) return (io.out(`usage:\n${USERS_USAGE}`), 0);
   const needsName = action === "add" || action === "passwd" || action === "remove";
   if (!action || !["add", "passwd", "remove", "list"].includes(action) || (needsName && !name) || extra.length) {
-    console.error(`pillar console users: expected add|passwd|remove NAME or list\nusage:\n${USERS_USAGE}`);
+    io.err(`pillar console users: expected add|passwd|remove NAME or list\nusage:\n${USERS_USAGE}`);
     return 2;
   }
   if (v.role !== undefined && !ROLES.includes(v.role as Role)) {
-    console.error(`pillar console users: --role must be one of ${ROLES.join(", ")}, got "${v.role}"`);
+    io.err(`pillar console users: --role must be one of ${ROLES.join(", ")}, got "${v.role}"`);
     return 2;
   }
   if (action === "add" && !v.role) {
-    console.error("pillar console users add: --role officer|supervisor is required");
+    io.err("pillar console users add: --role officer|supervisor is required");
     return 2;
   }
   const address = v.db ?? defaultDbAddress();
@@ -86,20 +95,20 @@ export async function runUsersCli(argv: string[]): Promise<number> {
   const accounts = new AccountStore(log.db);
   try {
     if (action === "list") {
-      for (const a of await accounts.list()) console.log(`${a.name}\t${a.role}`);
+      for (const a of await accounts.list()) io.out(`${a.name}\t${a.role}`);
     } else if (action === "remove") {
       await accounts.remove(name!);
-      console.error(`removed ${name} (${describeAddress(address)})`);
+      io.err(`removed ${name} (${describeAddress(address)})`);
     } else {
-      const password = await readPassword(!!process.stdin.isTTY);
+      const password = await readPassword(io.stdin);
       if (action === "add") await accounts.add(name!, v.role as Role, password);
       else await accounts.passwd(name!, password, v.role as Role | undefined);
-      console.error(`${action === "add" ? "added" : "changed the password of"} ${name} (${describeAddress(address)})`);
+      io.err(`${action === "add" ? "added" : "changed the password of"} ${name} (${describeAddress(address)})`);
     }
     return 0;
   } catch (err) {
     if (!(err instanceof AccountError)) throw err;
-    console.error(`pillar console users: ${err.message}`);
+    io.err(`pillar console users: ${err.message}`);
     return 1;
   } finally {
     await log.close();

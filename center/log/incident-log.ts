@@ -59,6 +59,7 @@ export interface IncidentSummary {
 }
 
 export interface IncidentFilter {
+  incidentId?: string;
   pillarId?: string;
   district?: string;
   /** Opened at or after (ISO 8601). */

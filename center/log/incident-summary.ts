@@ -22,7 +22,9 @@ export interface CallRow {
 const ms = (iso: string) => Date.parse(iso);
 
 /** The talk time of every picked-up call, by session: pickup to end (null while it lasts). */
-export function talkTimes(steps: readonly CallRow[]): Map<string, { answeredAt: string; by: string | null; talkMs: number | null }> {
+export function talkTimes(
+  steps: readonly CallRow[],
+): Map<string, { answeredAt: string; by: string | null; talkMs: number | null }> {
   const out = new Map<string, { answeredAt: string; by: string | null; talkMs: number | null }>();
   const sorted = [...steps].sort((a, b) => a.at.localeCompare(b.at));
   for (const s of sorted) {

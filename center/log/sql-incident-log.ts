@@ -111,6 +111,7 @@ export class SqlIncidentLog implements IncidentLog {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, ...values: unknown[]) => (where.push(sql), params.push(...values));
+    if (f.incidentId) add("incident_id = ?", f.incidentId);
     if (f.pillarId) add("pillar_id = ?", f.pillarId);
     if (f.district) add("district = ?", f.district);
     if (f.from) add("opened_at >= ?", f.from);
@@ -157,7 +158,11 @@ export class SqlIncidentLog implements IncidentLog {
         source: "command" as const,
         what: c.name,
         by: c.officer,
-        detail: { ...JSON.parse(c.payload), result: c.result_ok === null ? null : !!c.result_ok, error: c.result_error },
+        detail: {
+          ...JSON.parse(c.payload),
+          result: c.result_ok === null ? null : !!c.result_ok,
+          error: c.result_error,
+        },
       })),
       ...calls.map((c) => ({
         at: c.at,

@@ -13,6 +13,8 @@ export class SqliteDb implements SqlDb {
   readonly dialect = "sqlite" as const;
   /** Transactions run one after another (their statements are awaited, so they could interleave). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Compiled statements by SQL text (the store's statements are a small fixed set, plus filter combinations). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(private readonly db: Database.Database) {}
 
@@ -27,11 +29,20 @@ export class SqliteDb implements SqlDb {
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return this.db.prepare(sql).run(...params.map(bind)).changes;
+    return this.statement(sql).run(...params.map(bind)).changes;
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.db.prepare(sql).all(...params.map(bind)) as T[];
+    return this.statement(sql).all(...params.map(bind)) as T[];
+  }
+
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      if (this.statements.size >= 500) this.statements.clear();
+      this.statements.set(sql, (st = this.db.prepare(sql)));
+    }
+    return st;
   }
 
   /** Not re-entrant: `fn` must not call `tx` again. */

@@ -53,14 +53,20 @@ export function buildShiftReport(
     if (!d) districts.set(i.district, (d = { district: i.district, alarms: 0, unanswered: 0 }));
     p.alarms++;
     d.alarms++;
-    if (i.outcome === "unanswered") (p.unanswered++, d.unanswered++);
+    if (i.outcome === "unanswered") p.unanswered++, d.unanswered++;
   }
   const sessionInfo = new Map(callSteps.map((c) => [c.session_id, c]));
   const shortCalls: ShiftReport["shortCalls"]["calls"] = [];
   for (const [sessionId, t] of talkTimes(callSteps)) {
     if (t.talkMs === null || t.talkMs >= SHORT_CALL_MS || t.answeredAt < from || t.answeredAt >= to) continue;
     const info = sessionInfo.get(sessionId)!;
-    shortCalls.push({ sessionId, pillarId: info.pillar_id, incidentId: info.incident_id, officer: t.by, talkMs: t.talkMs });
+    shortCalls.push({
+      sessionId,
+      pillarId: info.pillar_id,
+      incidentId: info.incident_id,
+      officer: t.by,
+      talkMs: t.talkMs,
+    });
     const district = incidents.find((i) => i.pillarId === info.pillar_id)?.district ?? "";
     pillarOf(info.pillar_id, district).shortCalls++;
   }

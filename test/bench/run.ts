@@ -21,6 +21,7 @@ const runners: [string, Runner | undefined][] = [
   ["fleet", await optional("./fleet.bench.ts", "runFleetBench")],
   ["call", await optional("./call.bench.ts", "runCallBench")],
   ["soak", await optional("./soak.bench.ts", "runSoakBench")],
+  ["center log", await optional("./center-log.bench.ts", "runCenterLogBench")],
 ];
 for (const [name, run] of runners) {
   if (!run) continue;

@@ -126,7 +126,9 @@ describe.each(engines)("incident log on $name", (engine) => {
     await feed(log, i);
     const cmd = i.commands[0]!;
     expect(await log.appendCommand(cmd)).toBe(false);
-    expect(await log.recordCommandResult({ correlationId: cmd.correlationId, ok: true, error: null, at: cmd.sentAt })).toBe(true);
+    expect(
+      await log.recordCommandResult({ correlationId: cmd.correlationId, ok: true, error: null, at: cmd.sentAt }),
+    ).toBe(true);
     const entry = (await log.timeline(i.incidentId)).find((t) => t.source === "command");
     expect(entry).toMatchObject({ what: "incident.ack", by: "erlan", detail: { operator: "erlan", result: true } });
   });

@@ -76,7 +76,15 @@ export function simIncident(a: SimAlarm): SimIncident {
     const at = t0 + a.ack.afterMs;
     const correlationId = `ack-${incidentId}`;
     const payload = { correlationId, incidentId, operator: a.ack.by };
-    commands.push({ correlationId, pillarId: p.id, name: "incident.ack", incidentId, officer: a.ack.by, payload, sentAt: iso(at - 30) });
+    commands.push({
+      correlationId,
+      pillarId: p.id,
+      name: "incident.ack",
+      incidentId,
+      officer: a.ack.by,
+      payload,
+      sentAt: iso(at - 30),
+    });
     events.push(simEvent(p, "incident.acknowledged", at, incidentId, { operator: a.ack.by }));
     if (a.closeAfterMs !== undefined)
       events.push(
