@@ -28,3 +28,4 @@ form.addEventListener("submit", async (e) => {
     submit.disabled = false;
   }
 });
+document.getElementById("user").focus();
