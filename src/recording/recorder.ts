@@ -85,6 +85,8 @@ export class Recorder {
   private housekeeping: Promise<unknown> = Promise.resolve();
   private answered = new Set<string>();
   private lastEnforce = 0;
+  /** Media time of the latest video sample (what a kill right now could lose is after the last fragment). */
+  private lastSampleAt = 0;
   full = false;
   lastError: string | null = null;
 
@@ -152,6 +154,7 @@ export class Recorder {
       preRoll: this.preRoll?.size ?? null,
       full: this.full,
       lastError: this.lastError,
+      lastSampleAt: this.lastSampleAt ? new Date(this.lastSampleAt).toISOString() : null,
     };
   }
 
@@ -185,6 +188,7 @@ export class Recorder {
   }
 
   private ingest(s: MediaSample): void {
+    if (s.track === "video") this.lastSampleAt = s.at;
     this.preRoll.push(s);
     this.incident?.session.add(s);
     if (this.d.settings().mode === "continuous" && !this.full) this.continuous(s);

@@ -20,8 +20,9 @@ export async function enforceQuota(
   }
   const byAge = store.list().filter(deletable);
   const order = [...byAge.filter((e) => e.kind === "continuous"), ...byAge.filter((e) => e.kind !== "continuous")];
+  // Down to 90 %: the clips being written grow until the next check and must stay under the quota.
   for (const e of order) {
-    if (store.usage() <= o.quotaBytes) break;
+    if (store.usage() <= o.quotaBytes * 0.9) break;
     await store.remove(e.id);
     deleted.push(e.id);
   }

@@ -1,10 +1,14 @@
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { sha256File } from "../../src/recording/clip-file.js";
+import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { sleep, waitFor } from "../call/helpers/procs.js";
 import { decodeErrors, probe, RecordRig, videoPacketTimes } from "./helpers/record-rig.js";
 
+const run = promisify(execFile);
 const PRE = 3;
 const POST = 3;
 
@@ -19,8 +23,22 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     rig = await new RecordRig().start();
     await rig.preRollFilled((PRE + 1) * 1000);
     expect(await rig.files()).toEqual([]); // idle: the pre-roll lives in memory only
+    const snapshots: Record<string, any>[] = [];
+    const watcher = await mqtt.connectAsync(rig.mosq.url, { reconnectPeriod: 200 });
+    watcher.on("message", (_t, payload) => snapshots.push(JSON.parse(payload.toString())));
+    await watcher.subscribeAsync(`pillar/v1/${rig.pillarId}/snapshot`, { qos: 1 });
 
     const sessionId = await rig.pressAndAnswer();
+    // The press snapshot: a JPEG of the press moment with the incident id, bounded in size.
+    const snap = await waitFor("snapshot", () => snapshots[0], 20_000);
+    await watcher.endAsync(true);
+    expect(snap.incidentId).toBe((await rig.state()).incident.incidentId);
+    const jpeg = Buffer.from(snap.jpeg, "base64");
+    expect(jpeg.subarray(0, 3).toString("hex")).toBe("ffd8ff");
+    expect(jpeg.length).toBe(snap.bytes);
+    expect(jpeg.length).toBeLessThanOrEqual(200 * 1024);
+    expect(Date.parse(snap.frameAt)).toBeLessThanOrEqual(Date.parse(snap.pressAt));
+    expect(Date.parse(snap.pressAt) - Date.parse(snap.frameAt)).toBeLessThan(1500);
     await sleep(2000);
     await rig.hangup(sessionId);
     const hungUpAt = Date.now();
@@ -59,7 +77,9 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     const pressed = Date.now();
     await waitFor("recording", async () => (await rig!.recording()).recording, 20_000, 100);
     await waitFor("3 s recorded", () => Date.now() - pressed > 3000, 10_000, 100);
-    const killAt = Date.now();
+    // The latest frame the pillar had when it was killed (media time: a starved sim encoder may lag the wall clock).
+    const killAt = Date.parse((await rig.recording()).lastSampleAt);
+    const killWallAt = Date.now();
     await rig.pillar.kill("SIGKILL");
     const before = JSON.parse(await readFile(join(rig.clipsDir, "index.json"), "utf8")).clips as any[];
     expect(before).toHaveLength(1);
@@ -77,8 +97,21 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     const p = await probe(file);
     expect(p.streams.map((s) => s.codec_type)).toEqual(expect.arrayContaining(["video", "audio"]));
     const lastMediaAt = Date.parse(clip.start) + p.durationS * 1000;
+    console.log(
+      `kill: ${killAt - lastMediaAt} ms of media lost; media clock ${killWallAt - killAt} ms behind the wall clock`,
+    );
     expect(killAt - lastMediaAt).toBeLessThan(1000);
     expect(Math.abs(Date.parse(clip.end) - lastMediaAt)).toBeLessThan(1000);
+
+    // The investigator's CLI: list, then export (sha256 checked against the index).
+    const pillarCli = (...args: string[]) =>
+      run(process.execPath, [join(process.cwd(), "bin/pillar.mjs"), "clips", ...args, "--config", rig!.configPath]);
+    const listed = (await pillarCli("list")).stdout;
+    expect(listed).toContain(clip.id);
+    expect(listed).toContain("repaired,protected");
+    const out = join(rig.dir, "exported.mp4");
+    expect((await pillarCli("export", clip.id, "--out", out)).stdout).toContain(clip.sha256);
+    expect(await sha256File(out)).toBe(clip.sha256);
   }, 180_000);
 
   it("the camera killed and restarted mid-incident: one clip, playable, video timestamps monotonic", async () => {

@@ -44,4 +44,9 @@ export const commands: CommandEntry[] = [
     summary: "serve the operator page: alarms with live video, two-way audio, acknowledge",
     load: async () => (await import("./console.js")).command,
   },
+  {
+    name: "clips",
+    summary: "list the recorded clips or export one as an MP4 (pillar clips list|export ID --out F)",
+    load: async () => (await import("./clips.js")).command,
+  },
 ];
