@@ -66,7 +66,7 @@ export const PillarConfigSchema = Type.Object(
         name: Type.Optional(Type.String({ maxLength: 120 })),
         mode: Type.Union([Type.Literal("production"), Type.Literal("development")], {
           default: "development",
-          description: "production refuses unsigned configs",
+          description: "production refuses unsigned configs, a plaintext broker URL and commands without issuedAt",
         }),
       },
       { additionalProperties: false },
@@ -101,6 +101,38 @@ export const PillarConfigSchema = Type.Object(
         keepaliveS: Duration(30, 5, 1200, "MQTT keepalive in seconds"),
         connectTimeoutMs: Duration(5000, 500, 60_000, "give up one connection attempt after this"),
         reconnectMs: Duration(1000, 100, 60_000, "pause between reconnection attempts"),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              caFile: Type.String({
+                minLength: 1,
+                description: "PEM file of the CA that signed the broker's certificate",
+              }),
+              certFile: Type.String({
+                minLength: 1,
+                description: "PEM file of this pillar's client certificate (CN = pillar id; `pillar keys cert`)",
+              }),
+              keyFile: Type.String({
+                minLength: 1,
+                description: "PEM file of the client certificate's private key; refused when group/others may read it",
+              }),
+              serverName: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 253,
+                  description: "name the broker's certificate must carry (default: the URL's host)",
+                }),
+              ),
+              expiryWarningDays: Duration(30, 1, 365, "raise the `cert.expiring` fault this many days before expiry"),
+              pollS: Duration(60, 1, 86_400, "also look for changed certificate files this often (besides fs.watch)"),
+            },
+            {
+              additionalProperties: false,
+              description:
+                "mutual TLS for mqtts:// and wss:// (docs/mqtt-security.md); files are re-read when they change",
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -159,6 +191,27 @@ export const PillarConfigSchema = Type.Object(
         ),
       },
       { additionalProperties: false, default: {} },
+    ),
+    commands: Type.Object(
+      {
+        maxAgeS: Duration(
+          60,
+          5,
+          86_400,
+          "a command or signaling message whose issuedAt is older than this is refused as stale",
+        ),
+        clockToleranceS: Duration(
+          5,
+          0,
+          600,
+          "allowed clock difference to the center: issuedAt this far in the future is still accepted",
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: "freshness of the center's commands and signaling (issuedAt is required in production mode)",
+      },
     ),
     leds: Type.Object(
       {

@@ -194,7 +194,9 @@ export class ConsoleServer {
     if (!doc.payload || typeof doc.payload !== "object") return [400, { error: "payload must be an object" }];
     const client = this.client;
     if (!client?.connected) return [503, { error: "console is not connected to the broker" }];
-    await client.publishAsync(doc.topic, JSON.stringify(doc.payload), { qos: 1 });
+    // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
+    const payload = { ...(doc.payload as object), issuedAt: new Date().toISOString() };
+    await client.publishAsync(doc.topic, JSON.stringify(payload), { qos: 1 });
     return [200, { ok: true }];
   }
 

@@ -4,6 +4,7 @@ import type { PillarIo } from "../../hal/pillar-io.js";
 import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
 import { createBus, type PillarBus } from "../bus/events.js";
 import { CommandService } from "../commands/command-service.js";
+import { freshnessOf } from "../commands/freshness.js";
 import { LiveConfig } from "../config/live-config.js";
 import { ControlServer } from "../control/control-server.js";
 import { ClockSyncProbe } from "../events/clock-sync.js";
@@ -128,7 +129,11 @@ export class PillarApp {
       closeAfterAckS: () => cfg().incident.closeAfterAckS,
       store: new IncidentStore({ dir: c.dataDir, log: moduleLogger("incident", log) }),
     });
-    this.commands = new CommandService({ transport: this.uplink, log: moduleLogger("commands", log) });
+    this.commands = new CommandService({
+      transport: this.uplink,
+      log: moduleLogger("commands", log),
+      freshness: () => freshnessOf(cfg()),
+    });
     for (const def of this.incidents.commands()) this.commands.register(def);
     this.commands.register({
       name: "ping",
@@ -156,6 +161,7 @@ export class PillarApp {
       healthTopic: () => this.uplink.topics.health,
       faults: () => this.faults.list(),
       components: () => this.components(),
+      clientCert: () => this.uplink.certInfo(),
       log: moduleLogger("health", log),
     });
     this.control = new ControlServer({ port: c.control.port, log: moduleLogger("control", log) });

@@ -7,7 +7,8 @@ import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { SimSpeaker } from "../../hal/sim/sim-speaker.js";
 import { SimCamera } from "../../hal/sim/sim-camera.js";
 import type { PillarApp } from "../app/pillar-app.js";
-import type { CommandDef } from "../commands/command-service.js";
+import { CommandFailure, type CommandDef } from "../commands/command-service.js";
+import { freshnessOf } from "../commands/freshness.js";
 import type { ControlServer } from "../control/control-server.js";
 import { moduleLogger } from "../log/logger.js";
 import { CallService } from "./call-service.js";
@@ -31,16 +32,22 @@ export function callCommands(call: CallService): CommandDef[] {
   const args = {
     speaker: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     micGainDb: Type.Optional(Type.Integer({ minimum: -20, maximum: 30 })),
+    sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    callToken: Type.Optional(Type.String({ minLength: 16, maxLength: 128 })),
   };
   const volume: CommandDef<typeof args> = {
     name: "call.volume",
-    description: "set the speaker volume (0..100 %) and/or the microphone gain (-20..30 dB)",
+    description:
+      "set the speaker volume (0..100 %) and/or the microphone gain (-20..30 dB); during a call: with its sessionId and callToken",
     args,
-    handle: (a) =>
-      call.setVolumes({
+    handle: (a) => {
+      if (!call.mayControl(a.sessionId, a.callToken))
+        throw new CommandFailure("not_owner", "during a call only the console that answered it may change the volume");
+      return call.setVolumes({
         ...(a.speaker !== undefined ? { speaker: a.speaker } : {}),
         ...(a.micGainDb !== undefined ? { micGainDb: a.micGainDb } : {}),
-      }),
+      });
+    },
   };
   return [volume as unknown as CommandDef];
 }
@@ -113,6 +120,7 @@ export function callFeature(
       speaker: audio.speaker,
       settings: () => app.config.call,
       pillarId: () => app.config.pillar.id,
+      freshness: () => freshnessOf(app.config),
       log: moduleLogger("call", app.log),
     });
     for (const def of callCommands(call)) app.commands.register(def);

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Microphone, Speaker } from "../../hal/audio.js";
 import type { PillarBus } from "../bus/events.js";
+import { staleness, type FreshnessSettings } from "../commands/freshness.js";
 import { uuidv7 } from "../util/uuid-v7.js";
 import type { CameraFeed } from "./camera-feed.js";
 import { CallSession, type CallSettings, type CallState, type CenterRole, type SessionKind } from "./call-session.js";
@@ -33,6 +34,8 @@ export interface CallServiceDeps {
   speaker: Speaker;
   settings: () => CallSettings;
   pillarId: () => string;
+  /** issuedAt/expiresAt rules for the center's signaling (default: 60 s, 5 s, optional). */
+  freshness?: () => FreshnessSettings;
   log: Logger;
 }
 
@@ -61,18 +64,27 @@ export class CallService {
 
   async start(): Promise<void> {
     const { transport: t, bus, camera } = this.d;
-    const on = (suffix: string, handle: (p: Buffer) => void | Promise<void>) =>
+    const on = <M extends { issuedAt?: string; expiresAt?: string }>(
+      suffix: string,
+      parse: (p: Buffer) => M,
+      handle: (m: M) => void | Promise<void>,
+    ) =>
       t.subscribe(t.topics.sub(suffix), (_topic, payload) => {
         Promise.resolve()
-          .then(() => handle(payload))
+          .then(() => {
+            const m = parse(payload);
+            const why = staleness(m, this.d.freshness?.() ?? { maxAgeS: 60, clockToleranceS: 5, required: false });
+            if (why) throw new Error(why);
+            return handle(m);
+          })
           .catch((err: Error) => this.d.log.warn({ topic: suffix, err: err.message }, "signaling message refused"));
       });
     this.offs.push(
-      on(T.request, (p) => this.onRequest(parse.request(p))),
-      on(T.answer, (p) => this.onAnswer(parse.answer(p))),
-      on(T.centerCandidate, (p) => this.onCandidate(parse.candidate(p))),
-      on(T.pickup, (p) => this.onPickup(parse.pickup(p))),
-      on(T.hangup, (p) => this.onHangup(parse.hangup(p))),
+      on(T.request, parse.request, (m) => this.onRequest(m)),
+      on(T.answer, parse.answer, (m) => this.onAnswer(m)),
+      on(T.centerCandidate, parse.candidate, (m) => this.onCandidate(m)),
+      on(T.pickup, parse.pickup, (m) => this.onPickup(m)),
+      on(T.hangup, parse.hangup, (m) => this.onHangup(m)),
       bus.on("incident.state", (s) => void this.onIncident(s.state, s.incidentId)),
       bus.on("uplink.connected", () => this.onReconnect()),
       camera.onPacket((p) => this.session?.peer.sendVideo(p)),
@@ -108,6 +120,18 @@ export class CallService {
 
   currentVolumes(): { speaker: number; micGainDb: number } {
     return this.volumes ?? this.d.settings().volumes;
+  }
+
+  /**
+   * Whether a `call.volume` may change the volumes now: during an answered call only the
+   * console that answered it (its call token); with no call bound, the center.
+   */
+  mayControl(sessionId: string | undefined, token: string | undefined): boolean {
+    const s = this.session;
+    if (!s?.bound) return true;
+    const ok = s.id === sessionId && s.holds(token);
+    if (!ok) this.d.log.warn({ sessionId: s.id, officer: s.officer }, "call.volume refused: not the call's owner");
+    return ok;
   }
 
   /** `call.volume`: applies at once (to a running speaker too) and stays until restart. */
@@ -191,29 +215,42 @@ export class CallService {
 
   private async onRequest(m: RequestMsg): Promise<void> {
     const s = this.session;
-    if (s && (s.remoteSet || s.state === "answered") && s.officer !== m.officer)
-      return this.busy(m.officer, null, "busy");
+    if (s && (s.remoteSet || s.state === "answered")) {
+      // Only the console that has the call may have it offered again (e.g. after a page reload).
+      if (!s.mayAct(m.officer, m.callToken)) return this.refuse(s, m.officer, null);
+    }
     if (s) await this.end("reoffered", s);
     const alarm = this.incident.state === "alarm" && m.kind !== "lookin";
     await this.offer(alarm ? "alarm" : "lookin", alarm ? this.incident.incidentId : null, "primary", m.officer);
   }
 
-  /** The session a center message is about, or a `busy`/`no_session` answer to its sender. */
-  private target(sessionId: string, officer: string): CallSession | undefined {
+  /** The session a center message is about, or a `busy`/`no_session`/`not_owner` answer to its sender. */
+  private target(sessionId: string, officer: string, token: string): CallSession | undefined {
     const s = this.session;
-    if (s && s.id === sessionId && s.mayAct(officer)) return s;
-    this.busy(officer, sessionId, s ? "busy" : "no_session");
+    // pickup and hang-up need a bound session: an unanswered offer is ended by the pillar only
+    if (s && s.id === sessionId && s.bound && s.mayAct(officer, token)) return s;
+    if (s && s.id === sessionId) this.refuse(s, officer, sessionId);
+    else this.busy(officer, sessionId, s ? "busy" : "no_session");
     return undefined;
   }
 
+  /** Someone other than the answering console acted on the call: refused, logged, told. */
+  private refuse(s: CallSession, officer: string, sessionId: string | null): void {
+    this.d.log.warn(
+      { sessionId: s.id, owner: s.officer, officer, sameName: s.officer === officer },
+      "refused: the call belongs to the console that answered it",
+    );
+    this.busy(officer, sessionId, s.officer === officer ? "not_owner" : "busy");
+  }
+
   private onAnswer(m: AnswerMsg): void {
-    const s = this.target(m.sessionId, m.officer);
-    if (!s) return;
-    if (s.remoteSet) {
-      this.busy(m.officer, m.sessionId, "busy");
+    const s = this.session;
+    if (!s || s.id !== m.sessionId || !s.mayAct(m.officer) || s.bound || s.remoteSet) {
+      if (s && s.id === m.sessionId) this.refuse(s, m.officer, m.sessionId);
+      else this.busy(m.officer, m.sessionId, s ? "busy" : "no_session");
       return;
     }
-    s.officer = m.officer;
+    s.bind(m.officer, m.callToken);
     s.remoteSet = true;
     s.peer.setAnswer(m.sdp);
     this.d.log.info({ sessionId: s.id, officer: m.officer }, "officer connected to the session");
@@ -221,13 +258,12 @@ export class CallService {
 
   private onCandidate(m: CenterCandidateMsg): void {
     const s = this.session;
-    if (s && s.id === m.sessionId && s.officer === m.officer) s.peer.addCandidate(m.candidate, m.mid);
+    if (s && s.id === m.sessionId && s.mayAct(m.officer, m.callToken)) s.peer.addCandidate(m.candidate, m.mid);
   }
 
   private async onPickup(m: PickupMsg): Promise<void> {
-    const s = this.target(m.sessionId, m.officer);
+    const s = this.target(m.sessionId, m.officer, m.callToken);
     if (!s || s.ended || s.state === "answered" || s.state === "warning") return;
-    s.officer = m.officer;
     s.answeredAt = Date.now();
     this.setState(s, "answered");
     const v = this.currentVolumes();
@@ -238,7 +274,7 @@ export class CallService {
   }
 
   private async onHangup(m: HangupMsg): Promise<void> {
-    const s = this.target(m.sessionId, m.officer);
+    const s = this.target(m.sessionId, m.officer, m.callToken);
     if (s) await this.end(m.reason ? `hangup: ${m.reason}` : "hangup", s);
   }
 
@@ -317,7 +353,9 @@ export class CallService {
     const message =
       reason === "busy"
         ? `the pillar is in a call with ${a?.officer ?? "another officer"}`
-        : "no such session on this pillar";
+        : reason === "not_owner"
+          ? "this call belongs to the console that answered it (wrong or missing callToken)"
+          : "no such session on this pillar";
     const msg: BusyMsg = {
       v: 1,
       pillarId: this.d.pillarId(),

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { PeerSession } from "./peer-session.js";
 
 export type SessionKind = "alarm" | "lookin";
@@ -37,6 +38,8 @@ export class CallSession {
   /** The officer whose SDP answer was taken (null until then). */
   officer: string | null = null;
   remoteSet = false;
+  /** SHA-256 of the answering console's call token: whoever acts on the call must show it. */
+  private tokenHash: Buffer | undefined;
   answeredAt: number | undefined;
   endsAt: number;
   /** The offer payload and candidates, re-sent after a reconnect while nobody answered. */
@@ -58,9 +61,28 @@ export class CallSession {
     this.endsAt = createdAt + limitS * 1000;
   }
 
-  /** Whether `officer` may act on this session (answer, candidates, pickup, hangup). */
-  mayAct(officer: string): boolean {
-    if (this.officer) return this.officer === officer;
+  /** Bind the session to the console that answered: its officer id and its secret token. */
+  bind(officer: string, token: string): void {
+    this.officer = officer;
+    this.tokenHash = createHash("sha256").update(token).digest();
+  }
+
+  /** True when `token` is the answering console's token. */
+  holds(token: string | undefined): boolean {
+    if (!this.tokenHash || token === undefined) return false;
+    return timingSafeEqual(this.tokenHash, createHash("sha256").update(token).digest());
+  }
+
+  get bound(): boolean {
+    return this.tokenHash !== undefined;
+  }
+
+  /**
+   * Whether `officer` may act on this session (candidates, pickup, hangup): once answered, only
+   * the console that answered (same officer and token); before, anyone it was offered to.
+   */
+  mayAct(officer: string, token?: string): boolean {
+    if (this.bound) return this.officer === officer && this.holds(token);
     return this.to === null || this.to === officer;
   }
 

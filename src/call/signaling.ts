@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import { FreshnessFields } from "../commands/freshness.js";
 
 /**
  * The WebRTC signaling contract (v1) between a pillar and a control center, carried on the
@@ -41,19 +42,51 @@ export const SessionState = Type.Union([
 
 const strict = { additionalProperties: false } as const;
 
-/** Messages from the center (validated; unknown fields refused). */
+/**
+ * The call's ownership token: a secret the answering console makes (≥ 128 random bits) and sends
+ * with its answer; the pillar keeps only its SHA-256. Pickup, hang-up, candidates, a re-offer
+ * and `call.volume` during the call must carry it: an officer id alone is only a name.
+ */
+const CallToken = Type.String({ minLength: 16, maxLength: 128, pattern: "^[A-Za-z0-9_-]+$" });
+
+/** Messages from the center (validated; unknown fields refused; issuedAt checked for freshness). */
 export const RequestMsg = Type.Object(
-  { officer: Officer, kind: Type.Optional(SessionKind), requestId: Type.Optional(Id) },
+  {
+    officer: Officer,
+    kind: Type.Optional(SessionKind),
+    requestId: Type.Optional(Id),
+    callToken: Type.Optional(CallToken),
+    ...FreshnessFields,
+  },
   strict,
 );
-export const AnswerMsg = Type.Object({ sessionId: Id, officer: Officer, sdp: Sdp }, strict);
+export const AnswerMsg = Type.Object(
+  { sessionId: Id, officer: Officer, sdp: Sdp, callToken: CallToken, ...FreshnessFields },
+  strict,
+);
 export const CenterCandidateMsg = Type.Object(
-  { sessionId: Id, officer: Officer, candidate: Type.String({ maxLength: 2048 }), mid: Type.String({ maxLength: 64 }) },
+  {
+    sessionId: Id,
+    officer: Officer,
+    callToken: CallToken,
+    candidate: Type.String({ maxLength: 2048 }),
+    mid: Type.String({ maxLength: 64 }),
+    ...FreshnessFields,
+  },
   strict,
 );
-export const PickupMsg = Type.Object({ sessionId: Id, officer: Officer }, strict);
+export const PickupMsg = Type.Object(
+  { sessionId: Id, officer: Officer, callToken: CallToken, ...FreshnessFields },
+  strict,
+);
 export const HangupMsg = Type.Object(
-  { sessionId: Id, officer: Officer, reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    sessionId: Id,
+    officer: Officer,
+    callToken: CallToken,
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+    ...FreshnessFields,
+  },
   strict,
 );
 
@@ -97,7 +130,12 @@ export const BusyMsg = Type.Object(
     sessionId: Type.Union([Id, Type.Null()]),
     activeSessionId: Type.Union([Id, Type.Null()]),
     activeOfficer: Type.Union([Officer, Type.Null()]),
-    reason: Type.Union([Type.Literal("busy"), Type.Literal("no_session"), Type.Literal("disabled")]),
+    reason: Type.Union([
+      Type.Literal("busy"),
+      Type.Literal("no_session"),
+      Type.Literal("disabled"),
+      Type.Literal("not_owner"),
+    ]),
     message: Type.String(),
     at: Type.String(),
   },

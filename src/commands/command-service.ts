@@ -3,6 +3,10 @@ import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Logger } from "pino";
 import { ajvProblems } from "../config/validate-config.js";
 import type { ConfigProblem } from "../config/config-errors.js";
+import { FreshnessFields, staleness, type FreshnessSettings } from "./freshness.js";
+
+/** Longer correlation ids are refused and never echoed (a result is not a reflector). */
+export const MAX_CORRELATION_ID = 64;
 
 /** What a command needs of the uplink. */
 export interface CommandTransport {
@@ -51,12 +55,20 @@ export class CommandService {
   private readonly defs = new Map<string, { def: CommandDef; validate: ValidateFunction }>();
   private off: (() => void) | undefined;
 
-  constructor(private readonly deps: { transport: CommandTransport; log: Logger }) {}
+  constructor(
+    private readonly deps: {
+      transport: CommandTransport;
+      log: Logger;
+      /** issuedAt/expiresAt rules (default: 60 s, 5 s tolerance, issuedAt optional). */
+      freshness?: () => FreshnessSettings;
+      now?: () => number;
+    },
+  ) {}
 
   /** Add a command; later features register theirs before or after start. */
   register<P extends TProperties>(def: CommandDef<P>): void {
     const schema = Type.Object(
-      { correlationId: Type.String({ minLength: 1, maxLength: 128 }), ...def.args },
+      { correlationId: Type.String({ minLength: 1, maxLength: MAX_CORRELATION_ID }), ...FreshnessFields, ...def.args },
       { additionalProperties: false },
     );
     this.defs.set(def.name, { def: def as unknown as CommandDef, validate: ajv.compile(schema) });
@@ -92,10 +104,8 @@ export class CommandService {
         at: at(),
       };
     }
-    const cid =
-      typeof (doc as { correlationId?: unknown })?.correlationId === "string"
-        ? (doc as { correlationId: string }).correlationId
-        : null;
+    const rawCid = (doc as { correlationId?: unknown })?.correlationId;
+    const cid = typeof rawCid === "string" && rawCid.length <= MAX_CORRELATION_ID ? rawCid : null;
     const entry = this.defs.get(name);
     if (!entry) {
       return {
@@ -120,7 +130,32 @@ export class CommandService {
         at: at(),
       };
     }
-    const { correlationId, ...args } = doc as { correlationId: string };
+    const { correlationId, issuedAt, expiresAt, ...args } = doc as {
+      correlationId: string;
+      issuedAt?: string;
+      expiresAt?: string;
+    };
+    const why = staleness(
+      { issuedAt, expiresAt },
+      this.deps.freshness?.() ?? { maxAgeS: 60, clockToleranceS: 5, required: false },
+      this.deps.now?.() ?? Date.now(),
+    );
+    if (why) {
+      const stale = why.startsWith("stale") || why.startsWith("issued ");
+      return {
+        correlationId,
+        command: name,
+        ok: false,
+        error: {
+          code: stale ? "stale" : "invalid_payload",
+          message: why,
+          ...(stale
+            ? {}
+            : { problems: [{ path: why.startsWith("expiresAt") ? "/expiresAt" : "/issuedAt", message: why }] }),
+        },
+        at: at(),
+      };
+    }
     try {
       const result = await entry.def.handle(args as never, { correlationId });
       this.deps.log.info({ command: name, correlationId }, "command done");

@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { PillarConfigSchema, type PillarConfig } from "../../config/schema.js";
 import { ConfigError, type ConfigProblem } from "./config-errors.js";
+import { transportProblems } from "../security/transport-policy.js";
 import { migrateConfig } from "./migrate-config.js";
 
 let compiled: ValidateFunction | undefined;
@@ -71,6 +72,7 @@ export function crossFieldProblems(c: PillarConfig): ConfigProblem[] {
   if (c.button.debounceMs >= c.button.stuckAfterS * 1000) {
     problems.push({ path: "/button/debounceMs", message: "must be shorter than button.stuckAfterS" });
   }
+  problems.push(...transportProblems(c));
   return problems;
 }
 

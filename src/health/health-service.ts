@@ -12,6 +12,8 @@ export interface HealthSources {
   faults: () => Fault[];
   /** Named component states, e.g. { uplink: "connected", button: "ok", tamper: "closed" }. */
   components: () => Record<string, string>;
+  /** The MQTT client certificate in use (mutual TLS), or null. */
+  clientCert?: () => { commonName: string; serialNumber: string; notAfter: string; daysLeft: number } | null;
   log: Logger;
 }
 
@@ -63,6 +65,7 @@ export class HealthService {
   }
 
   async snapshot(): Promise<Record<string, unknown>> {
+    const cert = this.s.clientCert?.();
     return {
       pillarId: this.s.pillarId(),
       at: new Date().toISOString(),
@@ -78,6 +81,16 @@ export class HealthService {
         since: new Date(f.at).toISOString(),
       })),
       memoryMb: memoryMb(),
+      ...(cert
+        ? {
+            clientCert: {
+              commonName: cert.commonName,
+              serialNumber: cert.serialNumber,
+              notAfter: cert.notAfter,
+              daysLeft: cert.daysLeft,
+            },
+          }
+        : {}),
     };
   }
 

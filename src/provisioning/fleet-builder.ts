@@ -1,9 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseJsonText } from "../config/config-errors.js";
 import { atomicWriteFile, fsyncDir } from "../fsutil/atomic-write.js";
+import { issueCertificate } from "../security/pillar-pki.js";
 import { keyIdOf, readPrivateKey, sha256Hex, signatureFileText } from "./config-signature.js";
 import { buildInventory } from "./fleet-inventory.js";
 
@@ -18,6 +19,8 @@ export interface ManifestEntry {
   sha256: string;
   /** The detached signature file, or null when unsigned. */
   signature: string | null;
+  /** With `--tls-ca`: the pillar's client certificate (its key beside it, `certs/{id}.key`). */
+  cert?: string;
 }
 
 export interface FleetManifest {
@@ -36,6 +39,8 @@ export interface FleetBuildOptions {
   outDir: string;
   /** Sign every config (and the manifest) with this Ed25519 private key. */
   privateKeyPath?: string;
+  /** Issue each pillar's TLS client certificate (CN = id) from this fleet CA into `certs/`. */
+  tlsCa?: { cert: string; key: string; days?: number };
 }
 
 async function dirState(path: string): Promise<"missing" | "empty" | "full" | "file"> {
@@ -90,7 +95,25 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
         signature = `${file}.sig`;
         writeFileSync(join(staging, signature), signatureFileText(bytes, key));
       }
-      pillars.push({ id: row.id, line: row.line, file, sha256: sha256Hex(bytes), signature });
+      let cert: string | undefined;
+      if (o.tlsCa) {
+        const c = await issueCertificate({
+          caCert: o.tlsCa.cert,
+          caKey: o.tlsCa.key,
+          cn: row.id,
+          outDir: join(staging, "certs"),
+          days: o.tlsCa.days,
+        });
+        cert = `certs/${basename(c.certPath)}`;
+      }
+      pillars.push({
+        id: row.id,
+        line: row.line,
+        file,
+        sha256: sha256Hex(bytes),
+        signature,
+        ...(cert ? { cert } : {}),
+      });
     }
     const manifest: FleetManifest = {
       format: MANIFEST_FORMAT,
@@ -104,6 +127,7 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(staging, MANIFEST_FILE), manifestBytes);
     if (key) writeFileSync(join(staging, `${MANIFEST_FILE}.sig`), signatureFileText(manifestBytes, key));
+    if (o.tlsCa) await chmod(join(staging, "certs"), 0o700); // private keys inside
     await fsyncDir(staging);
     if (state === "empty") await rmdir(out);
     await mkdir(dirname(out), { recursive: true });

@@ -2,6 +2,15 @@ import mqtt, { type IStore, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
 import { maskUrl } from "../log/logger.js";
+import { CertExpiryWatch } from "../security/cert-expiry.js";
+import {
+  loadTlsMaterial,
+  TlsFileWatcher,
+  type CertInfo,
+  type TlsMaterial,
+  type TlsSettings,
+} from "../security/tls-credentials.js";
+import { isPlaintextUrl } from "../security/transport-policy.js";
 import { NullStore } from "./null-store.js";
 import { PillarTopics, topicMatches } from "./topics.js";
 
@@ -15,7 +24,12 @@ export interface UplinkSettings {
   keepaliveS: number;
   connectTimeoutMs: number;
   reconnectMs: number;
+  /** Mutual TLS (mqtts:// and wss://): CA, client certificate and key files, re-read on change. */
+  tls?: TlsSettings;
 }
+
+/** Said once per process, not at every restart of the services. */
+let plaintextNoted = false;
 
 export interface UplinkOptions {
   pillarId: string;
@@ -56,6 +70,10 @@ export class MqttUplink {
   private inflight = new Set<(err: Error) => void>();
   private readonly startedAt = Date.now();
   private connected = false;
+  private material: TlsMaterial | undefined;
+  private watcher: TlsFileWatcher | undefined;
+  private expiry: CertExpiryWatch | undefined;
+  private lastTlsError = "";
 
   constructor(private readonly opts: UplinkOptions) {
     this.topics = new PillarTopics(opts.pillarId);
@@ -67,7 +85,41 @@ export class MqttUplink {
 
   async start(): Promise<void> {
     const { settings: s, log } = this.opts;
-    log.info({ url: maskUrl(s.url), clientId: s.clientId }, "connecting to broker");
+    const tls = s.tls && !isPlaintextUrl(s.url) ? s.tls : undefined;
+    if (tls) {
+      this.material = await loadTlsMaterial(tls);
+      log.info({ clientCert: this.material.info }, "mutual TLS: client certificate loaded");
+      this.expiry = new CertExpiryWatch({ bus: this.opts.bus, warnDays: () => tls.expiryWarningDays });
+      this.expiry.check(this.material.info);
+      this.watcher = new TlsFileWatcher({
+        settings: () => tls,
+        current: () => this.material?.digest,
+        onChange: (m) => void this.rotate(m),
+        onError: (err) => {
+          if (err.message === this.lastTlsError) return;
+          this.lastTlsError = err.message;
+          log.warn({ err: err.message }, "changed TLS files not usable (yet); keeping the current ones");
+        },
+      });
+      this.watcher.start();
+    } else if (isPlaintextUrl(s.url) && !plaintextNoted) {
+      plaintextNoted = true;
+      log.warn({ url: maskUrl(s.url) }, "plaintext MQTT, no TLS: for development only (production mode refuses it)");
+    }
+    log.info({ url: maskUrl(s.url), clientId: s.clientId, tls: !!tls }, "connecting to broker");
+    this.connect();
+  }
+
+  /** The client certificate in use (for health), or null without TLS. */
+  certInfo(): CertInfo | null {
+    if (!this.material) return null;
+    const i = this.material.info;
+    return { ...i, daysLeft: Math.floor((Date.parse(i.notAfter) - Date.now()) / 86_400_000) };
+  }
+
+  private connect(): void {
+    const { settings: s } = this.opts;
+    const m = this.material;
     const client = mqtt.connect(s.url, {
       ...brokerList(s),
       clientId: s.clientId,
@@ -76,11 +128,23 @@ export class MqttUplink {
       keepalive: s.keepaliveS,
       connectTimeout: s.connectTimeoutMs,
       reconnectPeriod: s.reconnectMs,
-      clean: true,
+      // A persistent session: commands (e.g. incident.ack) sent while the pillar reconnects are
+      // kept by the broker and delivered; each carries issuedAt, so a stale one is refused.
+      // Only the broker keeps a session: outgoing messages stay in the journal (NullStore below).
+      clean: false,
       resubscribe: false,
       queueQoSZero: false,
       protocolVersion: 4,
       outgoingStore: new NullStore() as unknown as IStore,
+      ...(m
+        ? {
+            ca: m.ca,
+            cert: m.cert,
+            key: m.key,
+            rejectUnauthorized: true,
+            ...(s.tls?.serverName ? { servername: s.tls.serverName } : {}),
+          }
+        : {}),
       will: {
         topic: this.topics.status,
         payload: Buffer.from(JSON.stringify(this.statusPayload("offline", "connection lost"))),
@@ -89,10 +153,31 @@ export class MqttUplink {
       },
     });
     this.client = client;
-    client.on("connect", () => this.onConnect());
-    client.on("close", () => this.onClose());
-    client.on("error", (err) => log.warn({ err: err.message }, "broker connection error"));
-    client.on("message", (topic, payload) => this.dispatch(topic, payload));
+    client.on("connect", () => client === this.client && this.onConnect());
+    client.on("close", () => client === this.client && this.onClose());
+    client.on("error", (err) => this.opts.log.warn({ err: err.message }, "broker connection error"));
+    client.on("message", (topic, payload) => client === this.client && this.dispatch(topic, payload));
+  }
+
+  /** New certificate files: leave the broker cleanly (no last will) and connect with them. */
+  private async rotate(m: TlsMaterial): Promise<void> {
+    const old = this.client;
+    if (!old) return;
+    this.lastTlsError = "";
+    this.material = m;
+    this.expiry?.check(m.info);
+    this.opts.log.info({ clientCert: m.info }, "TLS files changed: reconnecting with the new client certificate");
+    this.client = undefined;
+    this.onClose();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => old.end(true, {}, () => resolve()), 2000);
+      old.end(false, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    if (this.stopped) return;
+    this.connect();
   }
 
   /**
@@ -132,6 +217,8 @@ export class MqttUplink {
     );
     this.opts.bus.emit("uplink.connected", { at: Date.now() });
   }
+
+  private stopped = false;
 
   private onClose(): void {
     const failed = this.inflight;
@@ -193,6 +280,9 @@ export class MqttUplink {
 
   /** Say `offline` (retained) if connected, then close. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.stop();
+    this.expiry?.stop();
     const client = this.client;
     if (!client) return;
     this.client = undefined;

@@ -59,7 +59,7 @@ export async function runCallBench(
       for (const cmd of ["incident.ack", "incident.close"]) {
         await center.publishAsync(
           `pillar/v1/bench-001/cmd/${cmd}`,
-          JSON.stringify({ correlationId: `b-${cmd}`, incidentId: inc.incidentId }),
+          JSON.stringify({ correlationId: `b-${cmd}`, incidentId: inc.incidentId, issuedAt: new Date().toISOString() }),
           { qos: 1 },
         );
         await sleep(100);

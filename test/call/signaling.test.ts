@@ -171,6 +171,7 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       15_000,
     );
     await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected", 10_000);
+    await waitFor("video after the reconnect", () => anna.received.video > 0, 10_000);
     expect(anna.received.video).toBeGreaterThan(0);
   });
 
@@ -203,5 +204,71 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       error: { code: "invalid_payload" },
     });
     expect(rig.speaker.currentVolume).toBe(40);
+  });
+  it("call ownership: another console cannot pick up, hang up, re-ask or set the volume of a call answered by the first", async () => {
+    await setup();
+    const anna = await officer("anna");
+    const ben = await officer("ben", false);
+    // another console claiming to be anna: same officer id, but not the console that answered
+    const mallory = await officer("anna", false);
+    const results: any[] = [];
+    ben.client.on("message", (t, p) => t.endsWith("/cmd/call.volume/result") && results.push(JSON.parse(p.toString())));
+    await ben.client.subscribeAsync("pillar/v1/pillar-sig/cmd/+/result", { qos: 1 });
+    const volume = (from: NodeOfficer, body: Record<string, unknown>) =>
+      from.client.publishAsync(
+        "pillar/v1/pillar-sig/cmd/call.volume",
+        JSON.stringify({ issuedAt: new Date().toISOString(), ...body }),
+        { qos: 1 },
+      );
+    const refusals = () =>
+      rig.logs.filter((l) => l.msg === "refused: the call belongs to the console that answered it");
+
+    rig.alarm("inc-own");
+    const offer = await waitFor("offer at anna", () => anna.offers[0]);
+    await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected");
+    const sessionId = offer.sessionId as string;
+
+    await ben.send("webrtc/pickup", { sessionId, officer: "ben" });
+    await mallory.send("webrtc/pickup", { sessionId, officer: "anna" });
+    await mallory.send("webrtc/hangup", { sessionId, officer: "anna" });
+    await mallory.send("webrtc/request", { officer: "anna", kind: "alarm" });
+    await volume(ben, { correlationId: "ben-vol", speaker: 5 });
+    await waitFor("four refusals logged", () => refusals().length >= 4);
+    expect(ben.busy[0]).toMatchObject({ reason: "busy", activeOfficer: "anna", sessionId });
+    expect(refusals().filter((l) => l.sameName)).toHaveLength(3);
+    await waitFor("three not_owner answers", () => mallory.busy.filter((b) => b.reason === "not_owner").length >= 3);
+    await waitFor("ben's volume refused", () => results.find((r) => r.correlationId === "ben-vol"));
+    expect(results.find((r) => r.correlationId === "ben-vol")).toMatchObject({
+      ok: false,
+      error: { code: "not_owner" },
+    });
+    expect(rig.logs.some((l) => l.msg === "call.volume refused: not the call's owner")).toBe(true);
+    expect(rig.speaker.currentVolume).toBe(80);
+    expect(rig.call.snapshot()).toMatchObject({ sessionId, state: "connected", officer: "anna" });
+
+    // anna's own pickup, sent two minutes ago and delivered now, is stale
+    await anna.send("webrtc/pickup", {
+      sessionId,
+      officer: "anna",
+      issuedAt: new Date(Date.now() - 120_000).toISOString(),
+    });
+    await waitFor("stale pickup refused", () =>
+      rig.logs.some((l) => l.msg === "signaling message refused" && /^stale: issued 1[12]\d s ago/.test(l.err)),
+    );
+    expect(rig.call.snapshot()).toMatchObject({ state: "connected" });
+
+    await anna.send("webrtc/pickup", { sessionId, officer: "anna" });
+    await waitFor("answered", () => anna.lastState(sessionId)?.state === "answered");
+    await ben.send("webrtc/hangup", { sessionId, officer: "ben" });
+    await mallory.send("webrtc/hangup", { sessionId, officer: "anna" });
+    await waitFor("two more refusals", () => refusals().length >= 6);
+    expect(rig.call.snapshot()).toMatchObject({ sessionId, state: "answered", officer: "anna" });
+    await volume(anna, { correlationId: "anna-vol", speaker: 30, sessionId, callToken: anna.callToken });
+    await waitFor("anna's volume", () => results.find((r) => r.correlationId === "anna-vol"));
+    expect(results.find((r) => r.correlationId === "anna-vol")).toMatchObject({ ok: true, result: { speaker: 30 } });
+
+    await anna.send("webrtc/hangup", { sessionId, officer: "anna" });
+    await waitFor("ended by anna", () => anna.lastState(sessionId)?.state === "ended");
+    expect(anna.lastState(sessionId)!.reason).toBe("hangup");
   });
 });

@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 
 export interface Received {
   topic: string;
@@ -20,6 +20,8 @@ export class TestCenter {
   constructor(
     private readonly url: string,
     private readonly clientId = `center-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    /** Extra connect options, e.g. the center's TLS certificate (`ca`, `cert`, `key`). */
+    private readonly connectOptions: IClientOptions = {},
   ) {}
 
   async start(filter = "pillar/v1/#"): Promise<this> {
@@ -28,6 +30,7 @@ export class TestCenter {
       clean: false,
       reconnectPeriod: 200,
       protocolVersion: 4,
+      ...this.connectOptions,
     });
     this.client = client;
     client.on("message", (topic, payload, packet) => {
@@ -70,8 +73,14 @@ export class TestCenter {
     }
   }
 
+  /**
+   * Publish as a center does: a command or signaling object gets `issuedAt` (now) unless it sets
+   * one itself; a string is sent as it is.
+   */
   async send(topic: string, payload: unknown): Promise<void> {
-    await this.client!.publishAsync(topic, typeof payload === "string" ? payload : JSON.stringify(payload), { qos: 1 });
+    const stamp = /\/(cmd|webrtc)\//.test(topic) && payload && typeof payload === "object" && !("issuedAt" in payload);
+    const body = stamp ? { issuedAt: new Date().toISOString(), ...(payload as object) } : payload;
+    await this.client!.publishAsync(topic, typeof body === "string" ? body : JSON.stringify(body), { qos: 1 });
   }
 
   async stop(): Promise<void> {

@@ -18,6 +18,18 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** A TLS listener (mutual TLS when `requireCertificate`), as in docs/mqtt-security.md. */
+export interface MosquittoTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Refuse clients without a certificate signed by the CA (default true). */
+  requireCertificate?: boolean;
+  /** The client certificate's CN becomes the user name (for %u in the ACL; default true). */
+  useIdentityAsUsername?: boolean;
+  aclFile?: string;
+}
+
 /**
  * A real Mosquitto started by a test on a free loopback port, with its own config and a
  * persistence folder it can write (as root it keeps root: `user root`, else queued messages
@@ -29,8 +41,10 @@ export class TestMosquitto {
   private proc: ChildProcess | undefined;
   log = "";
 
+  constructor(private readonly o: { tls?: MosquittoTls } = {}) {}
+
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.o.tls ? "mqtts" : "mqtt"}://127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -45,7 +59,7 @@ export class TestMosquitto {
       conf,
       [
         `listener ${this.port} 127.0.0.1`,
-        "allow_anonymous true",
+        ...this.tlsLines(),
         "persistence true",
         `persistence_location ${this.dir}/`,
         "autosave_interval 1",
@@ -67,6 +81,20 @@ export class TestMosquitto {
       await sleep(20);
     }
     return this;
+  }
+
+  private tlsLines(): string[] {
+    const t = this.o.tls;
+    if (!t) return ["allow_anonymous true"];
+    return [
+      `cafile ${t.caFile}`,
+      `certfile ${t.certFile}`,
+      `keyfile ${t.keyFile}`,
+      `require_certificate ${t.requireCertificate ?? true}`,
+      `use_identity_as_username ${t.useIdentityAsUsername ?? true}`,
+      ...(t.aclFile ? [`acl_file ${t.aclFile}`] : []),
+      "allow_anonymous false",
+    ];
   }
 
   /** Stop gracefully (SIGTERM: it saves its persistence file) and wait for the exit. */

@@ -5,6 +5,12 @@ const params = new URLSearchParams(location.search);
 const me =
   params.get("officer") || sessionStorage.getItem("officer") || `officer-${Math.random().toString(36).slice(2, 7)}`;
 sessionStorage.setItem("officer", me);
+// This tab's secret call token (docs/call.md "Call ownership"): sent with the answer and with every
+// act on the call, so only this console can pick up, hang up or re-ask for a call it answered.
+const callToken =
+  sessionStorage.getItem("callToken") ||
+  Array.from(crypto.getRandomValues(new Uint8Array(18)), (b) => b.toString(16).padStart(2, "0")).join("");
+sessionStorage.setItem("callToken", callToken);
 $("#who").textContent = `signed in as ${me}`;
 
 const pillars = new Map(); // id → { status, location }
@@ -19,10 +25,13 @@ const fmtTime = (d) => d.toLocaleTimeString("en-GB", { hour12: false });
 const idOf = (topic) => topic.split("/")[2];
 
 function send(pillarId, suffix, payload) {
+  // issuedAt: pillars refuse stale commands and signaling (the console server stamps its own clock)
+  const body = { ...payload, issuedAt: new Date().toISOString() };
+  if (suffix.startsWith("webrtc/")) body.callToken = callToken;
   return fetch("/api/publish", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ topic: `pillar/v1/${pillarId}/${suffix}`, payload }),
+    body: JSON.stringify({ topic: `pillar/v1/${pillarId}/${suffix}`, payload: body }),
   });
 }
 

@@ -34,6 +34,7 @@ export const command: CliCommand = {
   summary: "build, sign and verify the configs of many pillars from a CSV inventory",
   usage:
     "pillar fleet build --inventory SITES.csv --defaults DEFAULTS.json --out DIR [--key PRIVATE.key]\n" +
+    "                   [--tls-ca CA.crt --tls-ca-key CA.key]   (also DIR/certs/ID.crt + ID.key per pillar, CN = ID)\n" +
     "pillar fleet sign --key PRIVATE.key DIR|FILE\n" +
     "pillar fleet verify --key PUBLIC.pub DIR\n" +
     "  build: one config per CSV row merged onto the defaults, all validated first; nothing is written\n" +
@@ -49,9 +50,12 @@ export const command: CliCommand = {
             defaults: { type: "string" },
             out: { type: "string" },
             key: { type: "string" },
+            "tls-ca": { type: "string" },
+            "tls-ca-key": { type: "string" },
           },
           false,
         );
+        if (!v["tls-ca"] !== !v["tls-ca-key"]) throw new UsageError("--tls-ca and --tls-ca-key go together");
         if (!v.inventory || !v.defaults || !v.out)
           throw new UsageError("--inventory, --defaults and --out are required");
         if (v.key) await warnOpenKey(v.key);
@@ -61,9 +65,10 @@ export const command: CliCommand = {
             defaultsPath: v.defaults,
             outDir: v.out,
             privateKeyPath: v.key,
+            tlsCa: v["tls-ca"] && v["tls-ca-key"] ? { cert: v["tls-ca"], key: v["tls-ca-key"] } : undefined,
           });
           console.log(
-            `${m.count} configs written to ${v.out}${m.keyId ? `, signed with key ${m.keyId}` : " (unsigned: sign with pillar fleet sign)"}; manifest: ${join(v.out, MANIFEST_FILE)}`,
+            `${m.count} configs${v["tls-ca"] ? " and client certificates (certs/, keys mode 0600)" : ""} written to ${v.out}${m.keyId ? `, signed with key ${m.keyId}` : " (unsigned: sign with pillar fleet sign)"}; manifest: ${join(v.out, MANIFEST_FILE)}`,
           );
           return 0;
         } catch (err) {

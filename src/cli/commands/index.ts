@@ -36,7 +36,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: "keys",
-    summary: "generate the fleet signing key pair",
+    summary: "fleet signing key pair, fleet TLS CA, pillar certificates",
     load: async () => (await import("./keys.js")).command,
   },
   {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
 
@@ -15,6 +16,8 @@ export class NodeOfficer {
   /** Kept referenced: a Track whose JS object is garbage-collected stops calling onMessage. */
   private tracks: Track[] = [];
   sessionId: string | undefined;
+  /** This console's secret call token (docs/call.md): sent with the answer and every act on the call. */
+  callToken = randomBytes(18).toString("base64url");
 
   constructor(
     readonly name: string,
@@ -86,8 +89,19 @@ export class NodeOfficer {
     pc.setRemoteDescription(offer.sdp as string, "offer");
   }
 
+  /**
+   * Publish as the center does: `issuedAt` now, and this console's `callToken` on the messages
+   * that act on a call, unless the payload sets them itself (a test may send a wrong or no token:
+   * `callToken: undefined` leaves it out).
+   */
   send(suffix: string, payload: Record<string, unknown>): Promise<unknown> {
-    return this.client.publishAsync(this.topic(suffix), JSON.stringify(payload), { qos: 1 });
+    const withToken = /^webrtc\/(answer|candidate\/center|pickup|hangup|request)$/.test(suffix);
+    const body = {
+      ...(withToken ? { callToken: this.callToken } : {}),
+      issuedAt: new Date().toISOString(),
+      ...payload,
+    };
+    return this.client.publishAsync(this.topic(suffix), JSON.stringify(body), { qos: 1 });
   }
 
   sendRaw(suffix: string, payload: string): Promise<unknown> {
