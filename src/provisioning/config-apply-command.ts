@@ -110,6 +110,7 @@ export async function flashOverMqtt(o: MqttFlashOptions): Promise<CommandResult>
     await client.subscribeAsync(resultTopic, { qos: 1 });
     const payload = {
       correlationId,
+      issuedAt: new Date().toISOString(), // pillars refuse stale commands (docs/mqtt-security.md)
       config: Buffer.from(o.bytes).toString("utf8"),
       ...(o.signature ? { signature: o.signature } : {}),
     };

@@ -33,7 +33,10 @@ export function transportProblems(c: PillarConfig): ConfigProblem[] {
     }
     (c.broker.failoverUrls ?? []).forEach((u, i) => {
       if (isPlaintextUrl(u) && !isLoopbackUrl(u))
-        problems.push({ path: `/broker/failoverUrls/${i}`, message: "a plaintext broker is refused in production mode" });
+        problems.push({
+          path: `/broker/failoverUrls/${i}`,
+          message: "a plaintext broker is refused in production mode",
+        });
     });
     if (!isPlaintextUrl(url) && !c.broker.tls) {
       problems.push({

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import mqtt from "mqtt";
+import mqtt, { type IClientOptions } from "mqtt";
 import { pino } from "pino";
 import { createBus } from "../../src/bus/events.js";
 import { Journal } from "../../src/outbox/journal.js";
@@ -14,10 +14,17 @@ import { PillarProcess } from "../support/pillar-process.js";
 import { SimPillar, testConfigDoc } from "../support/sim-pillar.js";
 import { cpuSeconds, percentile, round, rssMb } from "./proc-stats.js";
 
-/** Debounced edge → the center's subscriber, through a real Mosquitto, N sequential presses. */
-async function pressToCenter(broker: TestMosquitto, presses: number): Promise<Record<string, number>> {
-  const center = await new TestCenter(broker.url, "bench-center").start("pillar/v1/+/event");
-  const pillar = await new SimPillar({ button: { debounceMs: 2, stuckAfterS: 60 } }).start(broker.url);
+/**
+ * Debounced edge → the center's subscriber, through a real Mosquitto, N sequential presses.
+ * `o` adds pillar config (e.g. `broker.tls`) and the center's connect options (its certificate).
+ */
+export async function pressToCenter(
+  broker: TestMosquitto,
+  presses: number,
+  o: { pillar?: Record<string, unknown>; center?: IClientOptions; prefix?: string } = {},
+): Promise<Record<string, number>> {
+  const center = await new TestCenter(broker.url, "bench-center", o.center).start("pillar/v1/+/event");
+  const pillar = await new SimPillar({ button: { debounceMs: 2, stuckAfterS: 60 }, ...o.pillar }).start(broker.url);
   await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
   const edges: number[] = [];
   pillar.app.bus.on("button.pressed", () => edges.push(performance.now()));
@@ -33,10 +40,11 @@ async function pressToCenter(broker: TestMosquitto, presses: number): Promise<Re
   await pillar.dispose();
   await center.stop();
   lat.sort((a, b) => a - b);
+  const p = o.prefix ?? "";
   return {
-    press_to_center_p50_ms: round(percentile(lat, 50), 3),
-    press_to_center_p99_ms: round(percentile(lat, 99), 3),
-    press_to_center_n: lat.length,
+    [`${p}press_to_center_p50_ms`]: round(percentile(lat, 50), 3),
+    [`${p}press_to_center_p99_ms`]: round(percentile(lat, 99), 3),
+    [`${p}press_to_center_n`]: lat.length,
   };
 }
 

@@ -20,6 +20,7 @@ const runners: [string, Runner | undefined][] = [
   ["press path", () => runPressPathBench(Number(process.env.BENCH_PRESSES ?? 1000))],
   ["fleet", await optional("./fleet.bench.ts", "runFleetBench")],
   ["call", await optional("./call.bench.ts", "runCallBench")],
+  ["tls", await optional("./tls.bench.ts", "runTlsBench")],
   ["soak", await optional("./soak.bench.ts", "runSoakBench")],
   ["center log", await optional("./center-log.bench.ts", "runCenterLogBench")],
 ];
