@@ -88,6 +88,8 @@ export class Recorder {
   /** Media time of the latest video sample (what a kill right now could lose is after the last fragment). */
   private lastSampleAt = 0;
   full = false;
+  /** Sample bytes in the clips finished so far (the bench's write-amplification figure). */
+  mediaBytesWritten = 0;
   lastError: string | null = null;
 
   constructor(private readonly d: RecorderDeps) {
@@ -284,6 +286,7 @@ export class Recorder {
   private async finish(session: ClipSession): Promise<void> {
     try {
       const e = await session.finish();
+      this.mediaBytesWritten += session.mediaBytes;
       if (session.lastError) this.lastError = session.lastError;
       if (e)
         this.d.bus.emit("record.clip", {

@@ -12,7 +12,7 @@ export interface SnapshotTransport {
 export interface SnapshotDeps {
   bus: PillarBus;
   transport: SnapshotTransport;
-  /** Video access units (AVCC) from a keyframe up to `at`, or [] when the camera had none yet. */
+  /** Video access units (AVCC) from the latest keyframe up to `at`, or [] when the camera had none yet. */
   framesUpTo: (at: number) => MediaSample[];
   pillarId: () => string;
   maxBytes: () => number;
@@ -63,6 +63,9 @@ export class SnapshotService {
     let bytes = 0;
     try {
       if (frames.length === 0) throw new Error("no video from the camera");
+      // The keyframe only (at most one GOP, 1 s, before the press): one frame to decode keeps the
+      // snapshot cheap and quick on a loaded Pi; decoding up to the press frame costs a GOP of decodes.
+      frames = frames.slice(0, 1);
       let jpeg = await decodeLast(frames, 640, 5);
       if (jpeg.length > this.d.maxBytes()) jpeg = await decodeLast(frames, 320, 12);
       if (jpeg.length > this.d.maxBytes()) throw new Error(`snapshot larger than ${this.d.maxBytes()} bytes`);
@@ -99,7 +102,19 @@ export function decodeLast(frames: MediaSample[], maxWidth: number, quality: num
     }
   }
   const n = frames.length;
-  const args = ["-hide_banner", "-loglevel", "error", "-f", "h264", "-i", "pipe:0", "-fps_mode", "passthrough"];
+  const args = [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-threads",
+    "1",
+    "-f",
+    "h264",
+    "-i",
+    "pipe:0",
+    "-fps_mode",
+    "passthrough",
+  ];
   args.push("-vf", `select=eq(n\\,${n - 1}),scale='min(${maxWidth},iw)':-2`, "-frames:v", "1");
   args.push("-q:v", String(quality), "-f", "mjpeg", "pipe:1");
   return new Promise((resolve, reject) => {

@@ -21,6 +21,7 @@ const runners: [string, Runner | undefined][] = [
   ["fleet", await optional("./fleet.bench.ts", "runFleetBench")],
   ["call", await optional("./call.bench.ts", "runCallBench")],
   ["tls", await optional("./tls.bench.ts", "runTlsBench")],
+  ["record", await optional("./record.bench.ts", "runRecordBench")],
   ["soak", await optional("./soak.bench.ts", "runSoakBench")],
   ["center log", await optional("./center-log.bench.ts", "runCenterLogBench")],
 ];
