@@ -310,6 +310,13 @@ export const PillarConfigSchema = Type.Object(
             description: "MQTT topic prefix of the secondary center; its offers go to {topic}/offer",
           }),
         ),
+        maxPeerSessions: Type.Integer({
+          default: 2,
+          minimum: 1,
+          maximum: 8,
+          description:
+            "WebRTC peer connections alive at once (the active session plus any still closing); a request beyond it gets `busy`",
+        }),
         iceServers: Type.Array(Type.String({ pattern: "^(stun|turns?):" }), {
           default: [],
           description: "STUN/TURN URLs, e.g. stun:stun.example.org:3478 or turn:user:pass@host:3478",

@@ -11,6 +11,7 @@ import {
 import { OggOpusWriter } from "./audio-ogg.js";
 import { RtpProcessSource, SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
 import { Listeners } from "./listeners.js";
+import { SerialOps } from "./serial-ops.js";
 
 const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
 
@@ -124,10 +125,15 @@ export abstract class FfmpegSpeaker implements Speaker {
     return [];
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    this.spawn();
+  /** Start, stop and respawn run one after another: one decoder process at most, ever. */
+  private readonly ops = new SerialOps();
+
+  start(): Promise<void> {
+    return this.ops.run(async () => {
+      if (this.running) return;
+      this.running = true;
+      this.spawn();
+    });
   }
 
   private spawn(): void {
@@ -163,7 +169,12 @@ export abstract class FfmpegSpeaker implements Speaker {
       const err = new Error(`speaker: ffmpeg exited (${signal ?? `code ${code}`}) ${tail.trim()}`);
       this.log?.error({ err: err.message }, "speaker process died; restarting");
       this.faults.emit(err);
-      this.restartTimer = setTimeout(() => this.running && this.spawn(), 500);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        void this.ops.run(async () => {
+          if (this.running && !this.child) this.spawn();
+        });
+      }, 500);
     });
     this.attach(child);
   }
@@ -184,11 +195,13 @@ export abstract class FfmpegSpeaker implements Speaker {
     if (this.running) void this.respawn();
   }
 
-  private async respawn(): Promise<void> {
-    const old = this.child;
-    this.child = undefined;
-    if (old) await stopChild(old);
-    if (this.running && !this.child) this.spawn();
+  private respawn(): Promise<void> {
+    return this.ops.run(async () => {
+      const old = this.child;
+      this.child = undefined;
+      if (old) await stopChild(old);
+      if (this.running && !this.child) this.spawn();
+    });
   }
 
   abstract beep(ms: number, hz?: number): void;
@@ -201,15 +214,18 @@ export abstract class FfmpegSpeaker implements Speaker {
     return this.child?.pid;
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    const old = this.child;
-    this.child = undefined;
-    if (old) {
-      old.stdin?.end();
-      await stopChild(old);
-    }
+  stop(): Promise<void> {
+    return this.ops.run(async () => {
+      this.running = false;
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+      const old = this.child;
+      this.child = undefined;
+      if (old) {
+        old.stdin?.end();
+        await stopChild(old);
+      }
+    });
   }
 }
 

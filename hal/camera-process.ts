@@ -2,7 +2,9 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { existsSync } from "node:fs";
 import { createSocket, type Socket } from "node:dgram";
 import type { Logger } from "pino";
+import { settleWithin, withDeadline } from "./deadline.js";
 import { Listeners } from "./listeners.js";
+import { SerialOps } from "./serial-ops.js";
 
 /** One command of a pipeline: `[command, args]`; `{port}` in an argument becomes the RTP port. */
 export type CommandLine = readonly [string, readonly string[]];
@@ -41,10 +43,19 @@ export function withPort(args: readonly string[], port: number): string[] {
  * A supervised encoder/capture process that sends RTP to a UDP port on 127.0.0.1 bound here.
  * Dies → `onFault` (once per outage) and a restart after a backoff (doubling up to the maximum);
  * the first packet after that → `onRecover`. Shared by the camera and microphone drivers.
+ *
+ * This object is the one owner of its device: `start`, `stop`, `restart` and the respawn after a
+ * death run one after another (SerialOps), and a new pipeline is spawned only once every process
+ * of the previous one has exited, so at most one pipeline ever runs. Nothing is spawned without a
+ * bound port (never `rtp://127.0.0.1:0`), and every wait has a deadline.
  */
 export class SupervisedRtpProcess {
   private socket: Socket | undefined;
+  private boundPort = 0;
   private children: ChildProcess[] = [];
+  /** Every process spawned and not yet exited (the current pipeline and any dying one). */
+  private readonly alive = new Set<ChildProcess>();
+  private readonly ops = new SerialOps();
   private running = false;
   private faulted = false;
   private backoffMs: number;
@@ -63,7 +74,7 @@ export class SupervisedRtpProcess {
   }
 
   get port(): number {
-    return this.socket?.address().port ?? 0;
+    return this.boundPort;
   }
 
   pid(): number | undefined {
@@ -75,16 +86,40 @@ export class SupervisedRtpProcess {
     return this.children.map((c) => c.pid).filter((p): p is number => typeof p === "number");
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    const socket = createSocket("udp4");
-    this.socket = socket;
-    socket.on("message", (m) => this.onPacket(m));
-    socket.on("error", (err) => this.o.log?.warn({ err: err.message }, `${this.o.name}: RTP socket error`));
-    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
-    socket.setRecvBufferSize(4 * 1024 * 1024);
-    this.spawnAll();
+  /** Processes alive now, the current pipeline and any still dying (never more than one pipeline). */
+  aliveCount(): number {
+    return this.alive.size;
+  }
+
+  start(): Promise<void> {
+    return this.ops.run(async () => {
+      if (this.running) return;
+      const socket = createSocket("udp4");
+      socket.on("message", (m) => this.onPacket(m));
+      socket.on("error", (err) => this.o.log?.warn({ err: err.message }, `${this.o.name}: RTP socket error`));
+      try {
+        await withDeadline(
+          new Promise<void>((resolve, reject) => {
+            socket.once("error", reject);
+            socket.bind(0, "127.0.0.1", () => {
+              socket.off("error", reject);
+              resolve();
+            });
+          }),
+          SOCKET_DEADLINE_MS,
+          `${this.o.name}: bind RTP port`,
+        );
+        socket.setRecvBufferSize(4 * 1024 * 1024);
+      } catch (err) {
+        await closeSocket(socket);
+        throw err;
+      }
+      this.socket = socket;
+      this.boundPort = socket.address().port;
+      this.running = true;
+      this.backoffMs = this.o.initialBackoffMs ?? 250;
+      this.spawnAll();
+    });
   }
 
   private onPacket(m: Buffer): void {
@@ -99,20 +134,31 @@ export class SupervisedRtpProcess {
   }
 
   private spawnAll(): void {
+    if (!this.running || this.boundPort === 0 || this.alive.size > 0) {
+      this.o.log?.error({ port: this.boundPort, alive: this.alive.size }, `${this.o.name}: not spawned (no port)`);
+      return;
+    }
     const lines = this.o.pipeline();
     const kids: ChildProcess[] = [];
     this.stderrTail = "";
     for (const [i, [cmd, args]] of lines.entries()) {
       const prev = kids[i - 1];
       const last = i === lines.length - 1;
-      const child = spawnTied(cmd, withPort(args, this.port), {
+      const child = spawnTied(cmd, withPort(args, this.boundPort), {
         stdio: [prev?.stdout ?? "ignore", last ? "ignore" : "pipe", "pipe"],
       });
+      this.alive.add(child);
       child.stderr?.on("data", (d: Buffer) => {
         this.stderrTail = (this.stderrTail + d.toString()).slice(-600);
       });
-      child.on("error", (err) => this.onExit(child, `could not run ${cmd}: ${err.message}`));
-      child.on("exit", (code, signal) => this.onExit(child, `${cmd} exited (${signal ?? `code ${code}`})`));
+      child.on("error", (err) => {
+        this.alive.delete(child);
+        this.onExit(child, `could not run ${cmd}: ${err.message}`);
+      });
+      child.on("exit", (code, signal) => {
+        this.alive.delete(child);
+        this.onExit(child, `${cmd} exited (${signal ?? `code ${code}`})`);
+      });
       kids.push(child);
     }
     this.children = kids;
@@ -135,21 +181,37 @@ export class SupervisedRtpProcess {
     }
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxBackoffMs ?? 10_000);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.running) return;
-      this.restarts++;
-      this.spawnAll();
+      void this.ops.run(async () => {
+        if (!this.running || this.children.length > 0) return;
+        await this.killAll();
+        this.restarts++;
+        this.spawnAll();
+      });
     }, delay);
   }
 
-  /** Replace the running processes at once (new settings or source); not a fault. */
-  async restart(): Promise<void> {
-    if (!this.running) return;
-    const old = this.children;
+  /** Stop every process still alive (a dying pipeline included) and wait for them, bounded. */
+  private async killAll(): Promise<void> {
     this.children = [];
-    await Promise.all(old.map((c) => stopChild(c)));
-    if (this.running && this.children.length === 0) this.spawnAll();
+    await Promise.all([...this.alive].map((c) => stopChild(c)));
+    for (const c of this.alive) {
+      // gone without an exit event (never started), or stuck past SIGKILL (uninterruptible sleep)
+      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined)
+        this.o.log?.error({ pid: c.pid }, `${this.o.name}: process did not exit after SIGKILL`);
+      this.alive.delete(c);
+    }
+  }
+
+  /** Replace the running processes at once (new settings or source); not a fault. */
+  restart(): Promise<void> {
+    return this.ops.run(async () => {
+      if (!this.running) return;
+      await this.killAll();
+      if (this.running) this.spawnAll();
+    });
   }
 
   /** Kill the first process as a crash would (test hook): the supervisor sees a death. */
@@ -159,30 +221,56 @@ export class SupervisedRtpProcess {
     return c?.pid;
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const old = this.children;
-    this.children = [];
-    await Promise.all(old.map((c) => stopChild(c)));
-    const s = this.socket;
-    this.socket = undefined;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.ops.run(async () => {
+      this.running = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      await this.killAll();
+      const s = this.socket;
+      this.socket = undefined;
+      this.boundPort = 0;
+      if (s) await closeSocket(s);
+    });
   }
 }
 
-/** SIGTERM, then SIGKILL after 1.5 s; resolves once the process is gone. */
+const SOCKET_DEADLINE_MS = 2000;
+/** After SIGTERM, SIGKILL follows after this; after twice this the wait gives up (logged). */
+const KILL_AFTER_MS = 1500;
+
+/** Close a UDP socket; resolves on its close or, at the latest, after a deadline. */
+export async function closeSocket(s: Socket): Promise<void> {
+  await settleWithin(
+    new Promise<void>((resolve) => {
+      try {
+        s.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    }),
+    SOCKET_DEADLINE_MS,
+    undefined,
+  );
+}
+
+/**
+ * SIGTERM, then SIGKILL after 1.5 s; resolves once the process is gone, or after a final
+ * deadline (a process that never started has no exit to wait for).
+ */
 export function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => c.kill("SIGKILL"), 1500);
-    c.once("exit", () => {
+  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return Promise.resolve();
+  const gone = new Promise<void>((resolve) => {
+    const t = setTimeout(() => c.kill("SIGKILL"), KILL_AFTER_MS);
+    const done = () => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    c.once("exit", done);
+    c.once("error", done);
     c.kill("SIGTERM");
   });
+  return settleWithin(gone, KILL_AFTER_MS * 3, undefined);
 }
 
 /** A source (camera, microphone) whose RTP comes from one supervised process pipeline. */

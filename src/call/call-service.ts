@@ -39,6 +39,9 @@ export interface CallServiceDeps {
   log: Logger;
 }
 
+/** Peer connections alive at once when the config does not say (the active one + one closing). */
+export const DEFAULT_MAX_PEERS = 2;
+
 const parse = {
   request: parser(RequestMsg),
   answer: parser(AnswerMsg),
@@ -59,6 +62,8 @@ export class CallService {
   private offs: (() => void)[] = [];
   private incident: { state: string; incidentId: string | null } = { state: "idle", incidentId: null };
   private volumes: { speaker: number; micGainDb: number } | undefined;
+  /** Peer connections alive: the active one and those still closing (bounded by maxPeerSessions). */
+  private readonly peers = new Set<PeerSession>();
 
   constructor(private readonly d: CallServiceDeps) {}
 
@@ -166,9 +171,25 @@ export class CallService {
     });
     const s = new CallSession(id, kind, incidentId, center, to, peer, Date.now(), cfg.callLimitS);
     this.session = s;
+    this.peers.add(peer);
     log.info({ kind, incidentId, center, to }, "offering call session");
-    const [, sdp] = await Promise.all([this.d.camera.acquire(), peer.createOffer()]);
-    if (s.ended) return undefined;
+    let sdp: string;
+    try {
+      [, sdp] = await Promise.all([this.d.camera.acquire(), peer.createOffer()]);
+    } catch (err) {
+      if (s.ended) {
+        // closed by a newer request while making the offer: tell the one who asked
+        if (to) this.busy(to, null, "busy");
+        return undefined;
+      }
+      await this.end("offer_failed", s);
+      throw err;
+    }
+    if (s.ended) {
+      // superseded before its offer went out: the officer who asked still hears back
+      if (to) this.busy(to, null, "busy");
+      return undefined;
+    }
     const offer: OfferMsg = {
       v: 1,
       pillarId: this.d.pillarId(),
@@ -213,15 +234,28 @@ export class CallService {
     }
   }
 
+  /** Peer connections open now (the active one and any still closing). */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
   private async onRequest(m: RequestMsg): Promise<void> {
     const s = this.session;
     if (s && (s.remoteSet || s.state === "answered")) {
       // Only the console that has the call may have it offered again (e.g. after a page reload).
       if (!s.mayAct(m.officer, m.callToken)) return this.refuse(s, m.officer, null);
     }
-    if (s) await this.end("reoffered", s);
+    // A storm of requests must not build a storm of peer connections: beyond the bound, busy.
+    if (this.peers.size >= (this.d.settings().maxPeerSessions ?? DEFAULT_MAX_PEERS))
+      return this.busy(m.officer, null, "busy");
+    // Decided here, synchronously: ending the old session and offering the new one cannot
+    // interleave with another request (the camera stays acquired across the swap).
+    const ending = s ? this.end("reoffered", s) : undefined;
     const alarm = this.incident.state === "alarm" && m.kind !== "lookin";
-    await this.offer(alarm ? "alarm" : "lookin", alarm ? this.incident.incidentId : null, "primary", m.officer);
+    await Promise.all([
+      ending,
+      this.offer(alarm ? "alarm" : "lookin", alarm ? this.incident.incidentId : null, "primary", m.officer),
+    ]);
   }
 
   /** The session a center message is about, or a `busy`/`no_session`/`not_owner` answer to its sender. */
@@ -306,9 +340,9 @@ export class CallService {
     this.session = undefined;
     s.clearTimers();
     this.setState(s, "ended", reason);
-    s.peer.close();
+    const closed = s.peer.close().finally(() => this.peers.delete(s.peer));
     this.d.log.info({ sessionId: s.id, reason }, "call session ended");
-    await Promise.all([this.d.speaker.stop(), this.d.mic.stop(), this.d.camera.release()]);
+    await Promise.all([closed, this.d.speaker.stop(), this.d.mic.stop(), this.d.camera.release()]);
   }
 
   private setState(s: CallSession, state: CallState, reason?: string): void {

@@ -30,6 +30,8 @@ export interface CallSettings {
   iceServers: string[];
   bindAddress?: string;
   volumes: { speaker: number; micGainDb: number };
+  /** Peer connections alive at once (active + closing); a request beyond it gets `busy`. */
+  maxPeerSessions?: number;
 }
 
 /** One call (or look-in) session: who may take it, who has it, its state and timers. */

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Camera } from "../../hal/camera.js";
 import type { PillarBus } from "../bus/events.js";
 import { Listeners } from "../../hal/listeners.js";
+import { SerialOps } from "../../hal/serial-ops.js";
 import { GopCache } from "./gop-cache.js";
 
 /**
@@ -18,6 +19,8 @@ export class CameraFeed {
   private running = false;
   private offs: (() => void)[] = [];
   private faulted: string | undefined;
+  /** The camera's one owner: its start and stop never overlap. */
+  private readonly ops = new SerialOps();
 
   constructor(private readonly o: { camera: Camera; bus: PillarBus; log: Logger; mode: () => "onDemand" | "always" }) {}
 
@@ -31,25 +34,30 @@ export class CameraFeed {
       camera.onFault((err) => this.raise("encoder.died", err.message)),
       camera.onRecover(() => this.clear()),
     );
-    if (this.o.mode() === "always") await this.run();
+    if (this.o.mode() === "always") await this.ops.run(() => this.run());
   }
 
   async stop(): Promise<void> {
     for (const off of this.offs) off();
     this.offs = [];
-    await this.halt();
+    await this.ops.run(() => this.halt());
   }
 
   /** A session needs video: start the camera if it is not running. */
-  async acquire(): Promise<void> {
+  acquire(): Promise<void> {
     this.users++;
-    await this.run();
+    // decided when it runs, not when asked: overlapping acquire/release settle on the last word
+    return this.ops.run(async () => {
+      if (this.users > 0) await this.run();
+    });
   }
 
   /** A session ended: stop the camera if no one needs it (onDemand). */
-  async release(): Promise<void> {
+  release(): Promise<void> {
     this.users = Math.max(0, this.users - 1);
-    if (this.users === 0 && this.o.mode() === "onDemand") await this.halt();
+    return this.ops.run(async () => {
+      if (this.users === 0 && this.o.mode() === "onDemand") await this.halt();
+    });
   }
 
   onPacket(l: (p: Buffer) => void): () => void {

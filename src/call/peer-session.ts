@@ -1,5 +1,6 @@
 import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
 import type { Logger } from "pino";
+import { settleWithin, withDeadline } from "../../hal/deadline.js";
 import type { GopCache } from "./gop-cache.js";
 import { isRtcp, parseRtp, RtpRewriter } from "./rtp.js";
 
@@ -9,6 +10,10 @@ export const VIDEO_PT = 96;
 export const AUDIO_PT = 111;
 /** Announced H.264: constrained baseline 3.1, packetization-mode 1 (what every browser decodes). */
 export const H264_FMTP = "profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1";
+/** The longest wait for libdatachannel to confirm a close. */
+const CLOSE_DEADLINE_MS = 3000;
+/** The longest wait for the local offer (libdatachannel gathers no candidates before it). */
+const OFFER_DEADLINE_MS = 10_000;
 /** Output timestamp step between compressed burst frames (1 ms at 90 kHz). */
 const BURST_STEP = 90;
 
@@ -48,6 +53,9 @@ export class PeerSession {
   private handlers: unknown[] = [];
   private videoLive = false;
   private state: PeerState = "new";
+  private closedWaiter: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private offerAborted: (() => void) | undefined;
   /** Video packets sent (burst included). */
   videoPackets = 0;
   audioPacketsIn = 0;
@@ -62,6 +70,7 @@ export class PeerSession {
     PeerSession.open++;
     pc.onStateChange((s) => {
       this.state = s as PeerState;
+      if (s === "closed") this.closedWaiter?.();
       o.onState(this.state);
     });
     pc.onLocalCandidate((c, mid) => o.onCandidate(c, mid));
@@ -84,9 +93,13 @@ export class PeerSession {
       this.audioPacketsIn++;
       o.onAudio(m);
     });
-    return new Promise((resolve) => {
-      pc.onLocalDescription((sdp) => resolve(sdp));
+    const sdp = new Promise<string>((resolve, reject) => {
+      this.offerAborted = () => reject(new Error("peer closed before its offer was made"));
+      pc.onLocalDescription((desc) => resolve(desc));
       pc.setLocalDescription();
+    });
+    return withDeadline(sdp, OFFER_DEADLINE_MS, "WebRTC offer").finally(() => {
+      this.offerAborted = undefined;
     });
   }
 
@@ -159,19 +172,30 @@ export class PeerSession {
     }
   }
 
-  close(): void {
+  /**
+   * Close the connection; resolves once libdatachannel reports it closed (its UDP sockets are
+   * released then) or, at the latest, after a deadline. Idempotent.
+   */
+  close(): Promise<void> {
     const pc = this.pc;
     this.pc = undefined;
-    if (pc) PeerSession.open--;
+    if (!pc) return this.closing ?? Promise.resolve();
+    PeerSession.open--;
+    this.offerAborted?.();
+    const closed = this.state === "closed" ? Promise.resolve() : new Promise<void>((r) => (this.closedWaiter = r));
     try {
       this.video?.close();
       this.audio?.close();
-      pc?.close();
+      pc.close();
     } catch {
       // already closed
     }
     this.video = undefined;
     this.audio = undefined;
     this.handlers = [];
+    this.closing = settleWithin(closed, CLOSE_DEADLINE_MS, undefined).finally(() => {
+      this.closedWaiter = undefined;
+    });
+    return this.closing;
   }
 }

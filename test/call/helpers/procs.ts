@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** True while a process with this pid exists (and is not a zombie). */
 export function pidAlive(pid: number | undefined): boolean {
@@ -80,4 +80,54 @@ export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(f[11]) + Number(f[12]);
+}
+
+/** Inodes of every UDP socket on the machine (/proc/net/udp and udp6). */
+function udpInodes(): Set<string> {
+  const inodes = new Set<string>();
+  for (const f of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode && inode !== "0") inodes.add(inode);
+    }
+  }
+  return inodes;
+}
+
+/** UDP sockets a process holds open (its /proc/<pid>/fd links matched against /proc/net/udp). */
+export function udpSocketCount(pid = process.pid): number {
+  const udp = udpInodes();
+  let n = 0;
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && udp.has(m[1]!)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+/**
+ * Live `comm` processes (e.g. ffmpeg) among the direct children of `parent`, counting those
+ * still in the `setpriv` wrapper that is about to exec them (hal/camera-process.ts spawnTied).
+ */
+export function childrenNamed(comm: string, parent = process.pid): number[] {
+  return childPids(parent).filter((p) => {
+    const c = commOf(p);
+    return (c === comm || c === "setpriv") && pidAlive(p);
+  });
 }

@@ -1,0 +1,90 @@
+import mqtt from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PeerSession } from "../../src/call/peer-session.js";
+import { TestMosquitto } from "../support/mosquitto.js";
+import { NodeOfficer } from "./helpers/node-officer.js";
+import { childrenNamed, udpSocketCount, waitFor } from "./helpers/procs.js";
+import { CallServiceRig } from "./helpers/service-rig.js";
+
+/**
+ * 100 officers ask for the same pillar at once (`webrtc/request`), then every one who got an
+ * offer hangs up. However the requests interleave, at most one encoder runs at any moment, the
+ * number of peer connections stays within `maxPeerSessions`, everyone hears back (an offer or a
+ * `busy`), and a few seconds after the hang-ups no encoder and no UDP socket is left. A call
+ * afterwards has video.
+ */
+describe("a storm of call requests", () => {
+  const mosq = new TestMosquitto();
+  let rig: CallServiceRig;
+  beforeAll(async () => {
+    await mosq.start();
+    rig = await new CallServiceRig("pillar-storm").start(mosq.url);
+  });
+  afterAll(async () => {
+    await rig?.stop();
+    await mosq.dispose();
+  });
+
+  it("100 simultaneous requests, then all hang-ups: no encoder, no UDP socket left; the next call has video", async () => {
+    const N = 100;
+    const base = `pillar/v1/${rig.pillarId}/webrtc`;
+    const udpBefore = udpSocketCount();
+    const center = await mqtt.connectAsync(mosq.url, { clientId: "storm-center", protocolVersion: 4 });
+    const offers: Record<string, any>[] = [];
+    const busy: Record<string, any>[] = [];
+    center.on("message", (topic, payload) => {
+      const m = JSON.parse(payload.toString()) as Record<string, any>;
+      if (topic === `${base}/offer`) offers.push(m);
+      else if (topic === `${base}/busy`) busy.push(m);
+    });
+    await center.subscribeAsync(`${base}/#`, { qos: 1 });
+
+    let maxEncoders = 0;
+    let maxPeers = 0;
+    const sampler = setInterval(() => {
+      maxEncoders = Math.max(maxEncoders, childrenNamed("ffmpeg").length);
+      maxPeers = Math.max(maxPeers, rig.call.peerCount);
+    }, 10);
+    try {
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          center.publishAsync(`${base}/request`, JSON.stringify({ officer: `officer-${i}` }), { qos: 1 }),
+        ),
+      );
+      const answered = () => new Set([...offers.map((o) => o.to), ...busy.map((b) => b.to)]);
+      await waitFor("every requester got an offer or busy", () => answered().size === N, 60_000);
+      expect(offers.length).toBeGreaterThan(0);
+      expect(busy.every((b) => b.reason === "busy")).toBe(true);
+
+      for (const o of offers) {
+        await center.publishAsync(`${base}/hangup`, JSON.stringify({ sessionId: o.sessionId, officer: o.to }), {
+          qos: 1,
+        });
+      }
+      await waitFor("no session", () => rig.call.snapshot() === null, 30_000);
+      await waitFor("camera stopped", () => !rig.feed.isRunning(), 30_000);
+      await waitFor("no encoder process left", () => childrenNamed("ffmpeg").length === 0, 30_000);
+      await waitFor("no peer connection left", () => rig.call.peerCount === 0 && PeerSession.open === 0, 30_000);
+      await waitFor("no UDP socket left", () => udpSocketCount() <= udpBefore, 30_000);
+    } finally {
+      clearInterval(sampler);
+      await center.endAsync(true);
+    }
+    expect(maxEncoders).toBeLessThanOrEqual(1);
+    expect(maxPeers).toBeLessThanOrEqual(rig.settings.maxPeerSessions ?? 2);
+    expect(udpSocketCount()).toBeLessThanOrEqual(udpBefore);
+
+    // a call afterwards works and has video
+    const anna = await new NodeOfficer("anna", mosq.url, rig.pillarId).start();
+    try {
+      await anna.send("webrtc/request", { officer: "anna" });
+      const offer = await waitFor("offer to anna", () => anna.offers[0]);
+      await waitFor("video at anna", () => anna.received.video > 20, 30_000);
+      await anna.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "anna" });
+      await waitFor("ended", () => anna.lastState(offer.sessionId)?.state === "ended");
+    } finally {
+      await anna.stop();
+    }
+    await waitFor("no encoder after the call", () => childrenNamed("ffmpeg").length === 0, 30_000);
+  }, 240_000);
+});
