@@ -1,4 +1,3 @@
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PeerSession } from "../../src/call/peer-session.js";
 import { TestMosquitto } from "../support/mosquitto.js";
@@ -27,18 +26,8 @@ describe("a storm of call requests", () => {
 
   it("100 simultaneous requests, then all hang-ups: no encoder, no UDP socket left; the next call has video", async () => {
     const N = 100;
-    const base = `pillar/v1/${rig.pillarId}/webrtc`;
     const udpBefore = udpSocketCount();
-    const center = await mqtt.connectAsync(mosq.url, { clientId: "storm-center", protocolVersion: 4 });
-    const offers: Record<string, any>[] = [];
-    const busy: Record<string, any>[] = [];
-    center.on("message", (topic, payload) => {
-      const m = JSON.parse(payload.toString()) as Record<string, any>;
-      if (topic === `${base}/offer`) offers.push(m);
-      else if (topic === `${base}/busy`) busy.push(m);
-    });
-    await center.subscribeAsync(`${base}/#`, { qos: 1 });
-
+    const officers: NodeOfficer[] = [];
     let maxEncoders = 0;
     let maxPeers = 0;
     const sampler = setInterval(() => {
@@ -46,30 +35,30 @@ describe("a storm of call requests", () => {
       maxPeers = Math.max(maxPeers, rig.call.peerCount);
     }, 10);
     try {
+      for (let i = 0; i < N; i++) officers.push(await new NodeOfficer(`officer-${i}`, mosq.url, rig.pillarId).start());
+      await Promise.all(officers.map((o) => o.send("webrtc/request", { officer: o.name })));
+      await waitFor(
+        "every requester got an offer or busy",
+        () => officers.every((o) => o.offers.length > 0 || o.busy.length > 0),
+        60_000,
+      );
+      expect(officers.some((o) => o.offers.length > 0)).toBe(true);
+      // the one session left is taken by its officer (auto answer): then everyone hangs up
+      await waitFor("the last offer answered", () => rig.call.snapshot()?.state === "connected", 30_000);
       await Promise.all(
-        Array.from({ length: N }, (_, i) =>
-          center.publishAsync(`${base}/request`, JSON.stringify({ officer: `officer-${i}` }), { qos: 1 }),
+        officers.flatMap((o) =>
+          o.offers.map((offer) => o.send("webrtc/hangup", { sessionId: offer.sessionId, officer: o.name })),
         ),
       );
-      const answered = () => new Set([...offers.map((o) => o.to), ...busy.map((b) => b.to)]);
-      await waitFor("every requester got an offer or busy", () => answered().size === N, 60_000);
-      expect(offers.length).toBeGreaterThan(0);
-      expect(busy.every((b) => b.reason === "busy")).toBe(true);
-
-      for (const o of offers) {
-        await center.publishAsync(`${base}/hangup`, JSON.stringify({ sessionId: o.sessionId, officer: o.to }), {
-          qos: 1,
-        });
-      }
       await waitFor("no session", () => rig.call.snapshot() === null, 30_000);
-      await waitFor("camera stopped", () => !rig.feed.isRunning(), 30_000);
-      await waitFor("no encoder process left", () => childrenNamed("ffmpeg").length === 0, 30_000);
-      await waitFor("no peer connection left", () => rig.call.peerCount === 0 && PeerSession.open === 0, 30_000);
-      await waitFor("no UDP socket left", () => udpSocketCount() <= udpBefore, 30_000);
     } finally {
+      for (const o of officers) await o.stop();
       clearInterval(sampler);
-      await center.endAsync(true);
     }
+    await waitFor("camera stopped", () => !rig.feed.isRunning(), 30_000);
+    await waitFor("no encoder process left", () => childrenNamed("ffmpeg").length === 0, 30_000);
+    await waitFor("no peer connection left", () => rig.call.peerCount === 0 && PeerSession.open === 0, 30_000);
+    await waitFor("no UDP socket left", () => udpSocketCount() <= udpBefore, 30_000);
     expect(maxEncoders).toBeLessThanOrEqual(1);
     expect(maxPeers).toBeLessThanOrEqual(rig.settings.maxPeerSessions ?? 2);
     expect(udpSocketCount()).toBeLessThanOrEqual(udpBefore);
