@@ -1,129 +1,198 @@
 /**
- * Generates the example fleet inventory: pillars along real streets of Tashkent's districts
- * (the city of the simulated pillar in config/examples/sim.json), with coordinates scattered
- * around each district's centre. Deterministic (seeded), so the committed file is reproducible:
+ * Generates the example fleet inventory: Almaty's pillars in its eight districts, each address in
+ * Kazakh and in Russian ("kk / ru", as the dispatchers read both), along real streets and near
+ * real landmarks of the district. Deterministic (seeded), so the committed files are reproducible:
  *
- *     npx tsx scripts/gen-fleet-inventory.ts [COUNT] [OUT]   # default 100 → config/examples/fleet/sites.csv
+ *     npx tsx scripts/gen-fleet-inventory.ts [OUT_DIR]   # → config/examples/fleet/sites.csv (250 current)
+ *                                                        #   and planned-sites.csv (100 planned)
+ *
+ * Coordinates: each district is a rough circle, a centre and a radius (below) drawn well inside
+ * the district's boundary on the city map, so every pillar lies inside its district; points are
+ * spread uniformly over the circle. Ids are `ala-{district code}-{nnnn}`, numbered per district;
+ * planned pillars continue each district's numbering.
  *
  * The benchmark imports `generateInventory` to make a 10,000-row inventory.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { csvLine } from "../src/provisioning/csv-parser.js";
 
-interface District {
-  name: string;
-  code: string;
-  lat: number;
-  lon: number;
-  streets: string[];
-  landmarks: string[];
+interface Place {
+  kk: string;
+  ru: string;
 }
 
-const DISTRICTS: District[] = [
+interface District {
+  /** The district's name as the config carries it (Latin transliteration, as in the city's open data). */
+  name: string;
+  code: string;
+  /** Centre (WGS84) and radius in km of a circle inside the district. */
+  lat: number;
+  lon: number;
+  radiusKm: number;
+  streets: Place[];
+  landmarks: Place[];
+}
+
+const s = (kk: string, ru: string): Place => ({ kk, ru });
+
+export const DISTRICTS: District[] = [
   {
-    name: "Yunusabad",
-    code: "yun",
-    lat: 41.3645,
-    lon: 69.2867,
-    streets: ["Amir Temur Avenue", "Bogishamol Street", "Shahriston Street", "Osiyo Street", "Yunusobod Street"],
-    landmarks: ["Minor Mosque", "Yunusobod metro", "Tashkent TV Tower"],
-  },
-  {
-    name: "Mirzo Ulugbek",
-    code: "mul",
-    lat: 41.3383,
-    lon: 69.3346,
+    name: "Alatau",
+    code: "alt",
+    lat: 43.2905,
+    lon: 76.8445,
+    radiusKm: 2.2,
     streets: [
-      "Mustaqillik Avenue",
-      "Buyuk Ipak Yo'li Street",
-      "Ziyolilar Street",
-      "Durmon Yo'li Street",
-      "Parkent Street",
+      s("Рысқұлов даңғылы", "проспект Рыскулова"),
+      s("Райымбек даңғылы", "проспект Райымбека"),
+      s("Бауыржан Момышұлы көшесі", "улица Бауыржана Момышулы"),
+      s("Шаңырақ-2 ықшам ауданы", "микрорайон Шанырак-2"),
     ],
-    landmarks: ["Buyuk Ipak Yo'li metro", "National University", "Ulugbek metro"],
+    landmarks: [
+      s("Алматы Арена", "Алматы Арена"),
+      s("Алтын Орда базары", "рынок Алтын Орда"),
+      s("Ақбұлақ ықшам ауданы", "микрорайон Акбулак"),
+    ],
   },
   {
-    name: "Yashnobod",
-    code: "yas",
-    lat: 41.2968,
-    lon: 69.3392,
-    streets: ["Maxtumquli Street", "Aviasozlar Street", "Taraqqiyot Street", "Fargona Yo'li Street"],
-    landmarks: ["Aviasozlar metro", "Tuzel market"],
+    name: "Almaly",
+    code: "alm",
+    lat: 43.2555,
+    lon: 76.9185,
+    radiusKm: 1.3,
+    streets: [
+      s("Абай даңғылы", "проспект Абая"),
+      s("Төле би көшесі", "улица Толе би"),
+      s("Жібек жолы көшесі", "улица Жибек Жолы"),
+      s("Абылай хан даңғылы", "проспект Абылай хана"),
+      s("Байзақов көшесі", "улица Байзакова"),
+    ],
+    landmarks: [
+      s("Арбат жаяу жүргіншілер көшесі", "пешеходная улица Арбат"),
+      s("Абай атындағы опера және балет театры", "театр оперы и балета им. Абая"),
+      s("Алматы-2 вокзалы", "вокзал Алматы-2"),
+      s("Абай метро бекеті", "станция метро Абай"),
+    ],
   },
   {
-    name: "Mirabad",
-    code: "mir",
-    lat: 41.2957,
-    lon: 69.2748,
-    streets: ["Afrosiyob Street", "Taras Shevchenko Street", "Mirobod Street", "Nukus Street", "Amir Temur Avenue"],
-    landmarks: ["Mirabad market", "Oybek metro", "Tashkent railway station"],
+    name: "Auezov",
+    code: "auz",
+    lat: 43.2285,
+    lon: 76.8625,
+    radiusKm: 1.8,
+    streets: [
+      s("Саин көшесі", "улица Саина"),
+      s("Жұбанов көшесі", "улица Жубанова"),
+      s("Абай даңғылы", "проспект Абая"),
+      s("Шаляпин көшесі", "улица Шаляпина"),
+      s("Төле би көшесі", "улица Толе би"),
+    ],
+    landmarks: [
+      s("Сайран көлі", "озеро Сайран"),
+      s("Сайран автовокзалы", "автовокзал Сайран"),
+      s("Мәскеу метро бекеті", "станция метро Москва"),
+    ],
   },
   {
-    name: "Yakkasaray",
-    code: "yak",
-    lat: 41.2876,
-    lon: 69.2511,
-    streets: ["Shota Rustaveli Street", "Bobur Street", "Qushbegi Street", "Abdulla Qodiriy Street"],
-    landmarks: ["Babur Park", "Kosmonavtlar metro"],
+    name: "Bostandyk",
+    code: "bos",
+    lat: 43.2195,
+    lon: 76.9205,
+    radiusKm: 1.6,
+    streets: [
+      s("Әл-Фараби даңғылы", "проспект аль-Фараби"),
+      s("Тимирязев көшесі", "улица Тимирязева"),
+      s("Розыбакиев көшесі", "улица Розыбакиева"),
+      s("Сәтбаев көшесі", "улица Сатпаева"),
+      s("Жандосов көшесі", "улица Жандосова"),
+    ],
+    landmarks: [
+      s("әл-Фараби атындағы ҚазҰУ", "КазНУ им. аль-Фараби"),
+      s("Mega Alma-Ata сауда орталығы", "ТРЦ Mega Alma-Ata"),
+      s("Бас ботаникалық бақ", "Главный ботанический сад"),
+    ],
   },
   {
-    name: "Shaykhontohur",
-    code: "shk",
-    lat: 41.3222,
-    lon: 69.2353,
-    streets: ["Navoi Street", "Labzak Street", "Qoratosh Street", "Beruniy Avenue", "Zarqaynar Street"],
-    landmarks: ["Chorsu Bazaar", "Hast Imam square", "Alisher Navoi metro"],
+    name: "Zhetysu",
+    code: "zht",
+    lat: 43.2935,
+    lon: 76.9245,
+    radiusKm: 1.4,
+    streets: [
+      s("Жансүгіров көшесі", "улица Жансугурова"),
+      s("Бекмаханов көшесі", "улица Бекмаханова"),
+      s("Сейфуллин даңғылы", "проспект Сейфуллина"),
+      s("Райымбек даңғылы", "проспект Райымбека"),
+    ],
+    landmarks: [
+      s("Айнабұлақ ықшам ауданы", "микрорайон Айнабулак"),
+      s("Құлагер ықшам ауданы", "микрорайон Кулагер"),
+      s("Жетісу-3 ықшам ауданы", "микрорайон Жетысу-3"),
+    ],
   },
   {
-    name: "Chilanzar",
-    code: "chi",
-    lat: 41.2755,
-    lon: 69.2038,
-    streets: ["Bunyodkor Avenue", "Chilonzor Street", "Qatortol Street", "Muqimiy Street"],
-    landmarks: ["Novza metro", "Chilonzor metro", "Bunyodkor stadium"],
+    name: "Medeu",
+    code: "med",
+    lat: 43.2505,
+    lon: 76.9615,
+    radiusKm: 1.4,
+    streets: [
+      s("Достық даңғылы", "проспект Достык"),
+      s("Қонаев көшесі", "улица Кунаева"),
+      s("Гоголь көшесі", "улица Гоголя"),
+      s("Зенков көшесі", "улица Зенкова"),
+      s("Жамбыл көшесі", "улица Жамбыла"),
+    ],
+    landmarks: [
+      s("Көк базар", "Зелёный базар"),
+      s("28 панфиловшылар саябағы", "парк 28 гвардейцев-панфиловцев"),
+      s("Көктөбе аспалы жолы", "канатная дорога Кок-Тобе"),
+      s("Республика алаңы", "площадь Республики"),
+    ],
   },
   {
-    name: "Uchtepa",
-    code: "uch",
-    lat: 41.2962,
-    lon: 69.1706,
-    streets: ["Lutfiy Street", "Farhod Street", "Gavhar Street", "Uchtepa Street"],
-    landmarks: ["Farhod market", "Uchtepa bus terminal"],
+    name: "Nauryzbay",
+    code: "nau",
+    lat: 43.1985,
+    lon: 76.8105,
+    radiusKm: 1.8,
+    streets: [
+      s("Жандосов көшесі", "улица Жандосова"),
+      s("Шаляпин көшесі", "улица Шаляпина"),
+      s("Әбішев көшесі", "улица Абишева"),
+      s("Қалқаман көшесі", "улица Калкаман"),
+    ],
+    landmarks: [
+      s("Қалқаман ықшам ауданы", "микрорайон Калкаман"),
+      s("Шұғыла ықшам ауданы", "микрорайон Шугыла"),
+      s("Таусамалы ықшам ауданы", "микрорайон Таусамалы"),
+    ],
   },
   {
-    name: "Olmazor",
-    code: "olm",
-    lat: 41.3468,
-    lon: 69.2151,
-    streets: ["Farobiy Street", "Qorasaroy Street", "Sagbon Street", "Shifokorlar Street"],
-    landmarks: ["Beruniy metro", "Olmazor park"],
-  },
-  {
-    name: "Sergeli",
-    code: "ser",
-    lat: 41.2258,
-    lon: 69.2243,
-    streets: ["Yangi Sergeli Street", "Sergeli Street", "Quruvchilar Street", "Choshtepa Street"],
-    landmarks: ["Sergeli market", "Choshtepa metro"],
-  },
-  {
-    name: "Bektemir",
-    code: "bek",
-    lat: 41.2095,
-    lon: 69.3351,
-    streets: ["Husayn Boyqaro Street", "Bektemir Street", "Suzuk Ota Street"],
-    landmarks: ["Bektemir district office"],
-  },
-  {
-    name: "Yangihayot",
-    code: "yan",
-    lat: 41.199,
-    lon: 69.2045,
-    streets: ["Yangihayot Street", "Bog'bon Street", "Sanoat Street"],
-    landmarks: ["Yangihayot industrial zone"],
+    name: "Turksib",
+    code: "tur",
+    lat: 43.3305,
+    lon: 76.9635,
+    radiusKm: 2.0,
+    streets: [
+      s("Сүйінбай даңғылы", "проспект Суюнбая"),
+      s("Майлин көшесі", "улица Майлина"),
+      s("Бекмаханов көшесі", "улица Бекмаханова"),
+      s("Қазыбаев көшесі", "улица Казыбаева"),
+    ],
+    landmarks: [
+      s("Алматы-1 вокзалы", "вокзал Алматы-1"),
+      s("Алматы халықаралық әуежайы", "международный аэропорт Алматы"),
+      s("Ақсай базары", "рынок Аксай"),
+    ],
   },
 ];
+
+/** Pillars per district today (30+ each, 250 in all) and planned (100 more). */
+export const CURRENT_PER_DISTRICT = [32, 31, 32, 31, 31, 31, 31, 31];
+export const PLANNED_PER_DISTRICT = [13, 12, 13, 12, 13, 12, 13, 12];
 
 /** A small seeded PRNG (mulberry32), so the example inventory never changes by itself. */
 function prng(seed: number): () => number {
@@ -148,32 +217,65 @@ export const INVENTORY_HEADER = [
   "heartbeat.intervalS",
 ];
 
-/** CSV text (header + `count` rows) of a made-up but realistic Tashkent fleet. */
+/** A point spread uniformly over the district's circle. */
+function pointIn(d: District, rnd: () => number): { lat: string; lon: string } {
+  const r = d.radiusKm * Math.sqrt(rnd());
+  const a = 2 * Math.PI * rnd();
+  const dLat = (r * Math.cos(a)) / 111.32;
+  const dLon = (r * Math.sin(a)) / (111.32 * Math.cos((d.lat * Math.PI) / 180));
+  return { lat: (d.lat + dLat).toFixed(6), lon: (d.lon + dLon).toFixed(6) };
+}
+
+function row(d: District, n: number, width: number, rnd: () => number): string[] {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const street = pick(d.streets);
+  const house = 1 + Math.floor(rnd() * 180);
+  const id = `ala-${d.code}-${String(n).padStart(width, "0")}`;
+  const near = rnd() < 0.4 ? pick(d.landmarks) : undefined;
+  // Names and addresses carry commas and quotes: the CSV must quote them.
+  const name = near ? `SOS «${near.ru}»` : `SOS ${street.ru}, ${house}`;
+  // the landmark in brackets: no case endings to get wrong in either language
+  const kk = `${street.kk}, ${house}${near ? ` (${near.kk})` : ""}`;
+  const ru = `${street.ru}, ${house}${near ? ` (${near.ru})` : ""}`;
+  const { lat, lon } = pointIn(d, rnd);
+  const heartbeat = rnd() < 0.1 ? "15" : ""; // a few busy sites report more often; empty keeps the default
+  return [id, name, lat, lon, `${kk} / ${ru}`, d.name, `pillar-${id}`, heartbeat];
+}
+
+function csv(rows: string[][]): string {
+  return `${[INVENTORY_HEADER, ...rows].map(csvLine).join("\r\n")}\r\n`;
+}
+
+/** CSV text (header + `count` rows) of a made-up but realistic Almaty fleet, districts in turn. */
 export function generateInventory(count: number, seed = 2024): string {
   const rnd = prng(seed);
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const lines = [csvLine(INVENTORY_HEADER)];
-  const width = Math.max(4, String(count).length);
-  for (let i = 1; i <= count; i++) {
-    const d = DISTRICTS[(i - 1) % DISTRICTS.length]!;
-    const street = pick(d.streets);
-    const house = 1 + Math.floor(rnd() * 180);
-    const id = `tas-${d.code}-${String(i).padStart(width, "0")}`;
-    const near = rnd() < 0.4 ? pick(d.landmarks) : undefined;
-    // Some names and addresses carry commas and quotes: the CSV must quote them.
-    const name = near && rnd() < 0.3 ? `SOS pillar "${near}"` : `SOS pillar ${street} ${house}`;
-    const address = near ? `${street} ${house}, near ${near}` : `${street} ${house}`;
-    const lat = (d.lat + (rnd() - 0.5) * 0.03).toFixed(6);
-    const lon = (d.lon + (rnd() - 0.5) * 0.04).toFixed(6);
-    const heartbeat = rnd() < 0.1 ? "15" : ""; // a few busy sites report more often; empty keeps the default
-    lines.push(csvLine([id, name, lat, lon, address, `${d.name} district`, `pillar-${id}`, heartbeat]));
+  const width = Math.max(4, String(Math.ceil(count / DISTRICTS.length)).length);
+  const rows: string[][] = [];
+  for (let i = 0; i < count; i++) {
+    const d = DISTRICTS[i % DISTRICTS.length]!;
+    rows.push(row(d, Math.floor(i / DISTRICTS.length) + 1, width, rnd));
   }
-  return `${lines.join("\r\n")}\r\n`;
+  return csv(rows);
+}
+
+/** Almaty's example fleet: the current pillars and the planned ones, as two inventories. */
+export function generateAlmatyFleet(seed = 2024): { current: string; planned: string } {
+  const rnd = prng(seed);
+  const current: string[][] = [];
+  const planned: string[][] = [];
+  DISTRICTS.forEach((d, i) => {
+    const now = CURRENT_PER_DISTRICT[i]!;
+    for (let n = 1; n <= now; n++) current.push(row(d, n, 4, rnd));
+    for (let n = now + 1; n <= now + PLANNED_PER_DISTRICT[i]!; n++) planned.push(row(d, n, 4, rnd));
+  });
+  return { current: csv(current), planned: csv(planned) };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const count = Number(process.argv[2] ?? 100);
-  const out = process.argv[3] ?? fileURLToPath(new URL("../config/examples/fleet/sites.csv", import.meta.url));
-  writeFileSync(out, generateInventory(count));
-  console.log(`${count} pillars written to ${out}`);
+  const out = process.argv[2] ?? fileURLToPath(new URL("../config/examples/fleet/", import.meta.url));
+  mkdirSync(out, { recursive: true });
+  const { current, planned } = generateAlmatyFleet();
+  writeFileSync(join(out, "sites.csv"), current);
+  writeFileSync(join(out, "planned-sites.csv"), planned);
+  console.log(`250 current pillars → ${join(out, "sites.csv")}, 100 planned → ${join(out, "planned-sites.csv")}`);
 }

@@ -38,9 +38,11 @@ export async function runFleetBench(): Promise<Record<string, number>> {
   try {
     const keys = await generateFleetKeys(join(dir, "keys"));
     const defaultsPath = join(EXAMPLE, "defaults.json");
+    const small = join(dir, "sites-100.csv");
+    await writeFile(small, generateInventory(100));
     const build100 = await timed(() =>
       buildFleet({
-        inventoryPath: join(EXAMPLE, "sites.csv"),
+        inventoryPath: small,
         defaultsPath,
         outDir: join(dir, "out100"),
         privateKeyPath: keys.privateKeyPath,

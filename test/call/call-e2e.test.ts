@@ -48,7 +48,7 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await card.waitFor({ timeout: 10_000 });
     await expect.poll(() => card.locator(".time").textContent(), { timeout: 10_000 }).toMatch(/^\d\d:\d\d:\d\d$/);
     expect(await card.locator(".date").textContent()).toMatch(/\d{4}/);
-    expect(await card.locator(".place").textContent()).toContain("Mustaqillik Square 1, Mirobod");
+    expect(await card.locator(".place").textContent()).toContain("Republic Square 1, Medeu");
     expect(await card.locator(".timeline").textContent()).toContain("SOS button pressed");
 
     // The page connected at once: the sim camera's frames decode in the alarm card.

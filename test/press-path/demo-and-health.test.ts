@@ -60,7 +60,7 @@ describe("the demo pillar, health and faults", () => {
     ]);
     expect(out.stdout).toContain("pressed");
     await waitFor(() => got.find((e) => e.type === "button.press"), "the demo press");
-    expect(got[0]).toMatchObject({ pillarId: "sim-001", location: { district: "Yunusabad" } });
+    expect(got[0]).toMatchObject({ pillarId: "sim-001", location: { district: "Medeu" } });
     const leds = JSON.parse(
       (await run(process.execPath, ["bin/pillar.mjs", "sim", "leds", "--port", String(proc.controlPort)])).stdout,
     );

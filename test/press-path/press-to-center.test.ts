@@ -43,7 +43,7 @@ describe("press path through a real Mosquitto", () => {
     expect(ev).toMatchObject({
       pillarId: "test-001",
       type: "button.press",
-      location: { lat: 41.2995, lon: 69.2401, address: "Mustaqillik Square 1", district: "Mirobod" },
+      location: { lat: 43.238, lon: 76.9452, address: "Republic Square 1", district: "Medeu" },
       data: { press: 1, incidentState: "alarm" },
     });
     expect(typeof ev.clockSynced).toBe("boolean");

@@ -2,11 +2,11 @@ import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateInventory } from "../../scripts/gen-fleet-inventory.js";
+import { DISTRICTS, generateAlmatyFleet } from "../../scripts/gen-fleet-inventory.js";
 import { validateConfig } from "../../src/config/validate-config.js";
 import { sha256Hex, verifyConfigSignature } from "../../src/provisioning/config-signature.js";
 import { buildFleet, readManifest, signFleet } from "../../src/provisioning/fleet-builder.js";
-import { InventoryError } from "../../src/provisioning/fleet-inventory.js";
+import { buildInventory, InventoryError } from "../../src/provisioning/fleet-inventory.js";
 import { parseCsv } from "../../src/provisioning/csv-parser.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
 import { Child, ROOT } from "./helpers/child-process.js";
@@ -38,12 +38,33 @@ describe("pillar fleet build", () => {
     return path;
   }
 
-  it("the committed example inventory is what scripts/gen-fleet-inventory.ts makes: 100 pillars", () => {
-    expect(sitesText).toBe(generateInventory(100));
-    expect(parseCsv(sitesText)).toHaveLength(101);
+  it("the committed example inventories are what scripts/gen-fleet-inventory.ts makes: Almaty, 250 + 100 planned", async () => {
+    const { current, planned } = generateAlmatyFleet();
+    expect(sitesText).toBe(current);
+    const plannedText = await readFile(join(ROOT, "config/examples/fleet/planned-sites.csv"), "utf8");
+    expect(plannedText).toBe(planned);
+    const defaults = JSON.parse(await readFile(DEFAULTS, "utf8"));
+    const now = buildInventory(sitesText, defaults, "sites.csv");
+    const later = buildInventory(plannedText, defaults, "planned-sites.csv");
+    expect(now).toHaveLength(250);
+    expect(later).toHaveLength(100);
+    expect(new Set([...now, ...later].map((r) => r.id)).size).toBe(350);
+    for (const d of DISTRICTS) {
+      const here = now.filter((r) => r.config.location.district === d.name);
+      expect(here.length).toBeGreaterThanOrEqual(30);
+      for (const r of [...here, ...later.filter((x) => x.config.location.district === d.name)]) {
+        expect(r.id).toMatch(new RegExp(`^ala-${d.code}-\\d{4}$`));
+        // inside the district's circle (docs in the script): km from its centre
+        const { lat, lon } = r.config.location;
+        const km = Math.hypot((lat - d.lat) * 111.32, (lon - d.lon) * 111.32 * Math.cos((d.lat * Math.PI) / 180));
+        expect(km).toBeLessThanOrEqual(d.radiusKm + 0.01);
+        // Kazakh / Russian
+        expect(r.config.location.address).toMatch(/[әғқңөұүһі].* \/ .*[а-я]/i);
+      }
+    }
   });
 
-  it("builds and signs 100 valid configs from the example, with a manifest of their sha256", async () => {
+  it("builds and signs 250 valid configs from the example, with a manifest of their sha256", async () => {
     const out = join(dir, "out-example");
     const cli = Child.cli([
       "fleet",
@@ -58,7 +79,7 @@ describe("pillar fleet build", () => {
       keys.privateKeyPath,
     ]);
     expect(await cli.exited).toBe(0);
-    expect(cli.stdout).toMatch(/^100 configs written to .*, signed with key [0-9a-f]{16}/);
+    expect(cli.stdout).toMatch(/^250 configs written to .*, signed with key [0-9a-f]{16}/);
     const rows = parseCsv(sitesText).slice(1);
     const manifest = await readManifest(out);
     expect(manifest.count).toBe(rows.length);
@@ -80,12 +101,12 @@ describe("pillar fleet build", () => {
     await verifyConfigSignature(join(out, "manifest.json"), keys.publicKeyPath);
     const verify = Child.cli(["fleet", "verify", "--key", keys.publicKeyPath, out]);
     expect(await verify.exited).toBe(0);
-    expect(verify.stdout).toContain("101 of 101 files carry a valid signature");
+    expect(verify.stdout).toContain("251 of 251 files carry a valid signature");
   });
 
   it("a bad coordinate fails the build naming the CSV line and column; nothing is written", async () => {
     const inv = await variant("sites.csv", (l) => {
-      l[16] = l[16]!.replace(/,(41\.\d+),/, ",123.4,");
+      l[16] = l[16]!.replace(/,(43\.\d+),/, ",123.4,");
     });
     const out = join(dir, "out-bad-lat");
     const cli = Child.cli([

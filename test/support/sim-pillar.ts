@@ -12,7 +12,7 @@ export function testConfigDoc(over: Record<string, unknown> = {}): Record<string
   const base: Record<string, any> = {
     version: 1,
     pillar: { id: "test-001" },
-    location: { lat: 41.2995, lon: 69.2401, address: "Mustaqillik Square 1", district: "Mirobod" },
+    location: { lat: 43.238, lon: 76.9452, address: "Republic Square 1", district: "Medeu" },
     broker: { url: "mqtt://127.0.0.1:1", reconnectMs: 200, connectTimeoutMs: 2000 },
     hal: {
       driver: "sim",

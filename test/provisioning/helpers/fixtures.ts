@@ -30,10 +30,10 @@ export function pillarDoc(o: PillarDocOptions): Record<string, unknown> {
     version: 1,
     pillar: { id: o.id, name: `Test pillar ${o.id}`, mode: o.mode ?? "production" },
     location: {
-      lat: o.lat ?? 41.311081,
-      lon: o.lon ?? 69.240562,
-      address: o.address ?? "Amir Temur Square, north entrance",
-      district: o.district ?? "Yunusabad",
+      lat: o.lat ?? 43.258712,
+      lon: o.lon ?? 76.953681,
+      address: o.address ?? "Гоголь көшесі, 1 / улица Гоголя, 1",
+      district: o.district ?? "Medeu",
     },
     broker: { url: o.brokerUrl ?? "mqtt://127.0.0.1:1" },
     hal: {
