@@ -30,6 +30,8 @@ export interface PillarAppOptions {
   createIo: (config: PillarConfig) => Promise<PillarIo>;
   version: string;
   log?: Logger;
+  /** A clock probe shared by many pillars in one process (the fleet simulator); started by its owner. */
+  clock?: ClockSyncProbe;
 }
 
 interface Service {
@@ -94,7 +96,7 @@ export class PillarApp {
     const cfg = () => this.live.get();
     this.bus = createBus(moduleLogger("bus", log));
     this.io = await this.opts.createIo(c);
-    const clock = new ClockSyncProbe();
+    const clock = this.opts.clock ?? new ClockSyncProbe();
     this.uplink = new MqttUplink({
       pillarId: c.pillar.id,
       settings: { ...c.broker, clientId: c.broker.clientId ?? `pillar-${c.pillar.id}` },
@@ -172,7 +174,7 @@ export class PillarApp {
     const core: Service[] = [
       this.faults, // first: hears every fault raised while the rest starts
       this.outbox,
-      clock,
+      ...(this.opts.clock ? [] : [clock]),
       new IoSupervisor({ io: this.io, bus: this.bus, log: moduleLogger("hal", log) }),
       this.leds, // before the incidents: it must hear a restored incident's state
       this.incidents,

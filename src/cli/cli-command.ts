@@ -3,6 +3,8 @@ export interface CliCommand {
   name: string;
   summary: string;
   usage: string;
+  /** The help of a subcommand (`pillar fleet simulate --help`), when it has its own. */
+  helpFor?(argv: string[]): Promise<string | undefined>;
   run(argv: string[]): Promise<number>;
 }
 

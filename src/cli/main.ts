@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
-    console.log(`usage: ${cmd.usage}`);
+    console.log(`usage: ${(await cmd.helpFor?.(rest)) ?? cmd.usage}`);
     return 0;
   }
   try {

@@ -37,8 +37,12 @@ export const command: CliCommand = {
     "                   [--tls-ca CA.crt --tls-ca-key CA.key]   (also DIR/certs/ID.crt + ID.key per pillar, CN = ID)\n" +
     "pillar fleet sign --key PRIVATE.key DIR|FILE\n" +
     "pillar fleet verify --key PUBLIC.pub DIR\n" +
+    "pillar fleet simulate --count N --broker URL [--presses-per-min R] [--faults]   (--help: more)\n" +
     "  build: one config per CSV row merged onto the defaults, all validated first; nothing is written\n" +
     "  on any error. Columns: see docs/provisioning.md. DIR must not exist or be empty.",
+  async helpFor(argv) {
+    return argv[0] === "simulate" ? (await import("./fleet-simulate.js")).SIMULATE_USAGE : undefined;
+  },
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {
@@ -98,6 +102,8 @@ export const command: CliCommand = {
         if (!v.key || positionals.length !== 1) throw new UsageError("--key PUBLIC.pub and one DIR are required");
         return verifyDir(positionals[0]!, v.key);
       }
+      case "simulate":
+        return (await import("./fleet-simulate.js")).runFleetSimulate(rest);
       default:
         throw new UsageError(`unknown subcommand "${sub ?? ""}"`);
     }

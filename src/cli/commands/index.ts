@@ -26,7 +26,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: "fleet",
-    summary: "build and sign configs for a fleet of pillars from an inventory CSV",
+    summary: "build and sign configs for a fleet of pillars from an inventory CSV; simulate a fleet",
     load: async () => (await import("./fleet.js")).command,
   },
   {
