@@ -44,6 +44,7 @@ async function diskFreeBytes(dir: string): Promise<number | null> {
 export class HealthService {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+  private readonly sections = new Map<string, () => unknown>();
 
   constructor(private readonly s: HealthSources) {}
 
@@ -64,9 +65,15 @@ export class HealthService {
     this.timer = undefined;
   }
 
+  /** A feature adds its own part of the report, e.g. `recording` (called at every report). */
+  addSection(name: string, section: () => unknown): void {
+    this.sections.set(name, section);
+  }
+
   async snapshot(): Promise<Record<string, unknown>> {
     const cert = this.s.clientCert?.();
     return {
+      ...Object.fromEntries([...this.sections].map(([name, section]) => [name, section()])),
       pillarId: this.s.pillarId(),
       at: new Date().toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),

@@ -160,6 +160,21 @@ export class Recorder {
     };
   }
 
+  /** The health report's `recording` section (small: it travels in every heartbeat). */
+  health(): Record<string, unknown> {
+    const clips = this.d.store.list();
+    return {
+      mode: this.d.settings().mode,
+      recording: this.incident !== undefined,
+      bytesUsed: this.d.store.usage(),
+      quotaBytes: this.d.settings().quotaMb * 1024 * 1024,
+      oldest: clips[0]?.start ?? null,
+      protectedClips: clips.filter((c) => c.kind === "incident" && !c.confirmed).length,
+      full: this.full,
+      lastError: this.lastError,
+    };
+  }
+
   /** Video from the latest keyframe at or before `at` up to `at` (the press snapshot). */
   framesUpTo(at: number): MediaSample[] {
     return this.preRoll ? this.preRoll.from(at).filter((s) => s.track === "video" && s.at <= at) : [];

@@ -73,6 +73,7 @@ export function recordingFeature(o: { onBuilt?: (f: RecordingFeature) => void } 
       });
       for (const def of clipCommands(store, recorder)) app.commands.register(def);
       app.control.route("GET", "/recording", () => ({ ...recorder.status(), clips: store.list() }));
+      app.health.addSection("recording", () => recorder.health());
       o.onBuilt?.({ store, recorder, snapshot });
       return [new StoreOpener(store), recorder, snapshot];
     },

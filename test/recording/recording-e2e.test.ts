@@ -103,6 +103,13 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     expect(killAt - lastMediaAt).toBeLessThan(1000);
     expect(Math.abs(Date.parse(clip.end) - lastMediaAt)).toBeLessThan(1000);
 
+    // The health report carries the recording's state.
+    const health = await rig.pillar.http("GET", "/health");
+    expect(health.recording).toMatchObject({ mode: "incident", full: false, lastError: null });
+    expect(health.recording.protectedClips).toBeGreaterThanOrEqual(1);
+    expect(health.recording.oldest).toBe(clips[0].start);
+    expect(health.recording.bytesUsed).toBeGreaterThanOrEqual(clip.bytes);
+
     // The investigator's CLI: list, then export (sha256 checked against the index).
     const pillarCli = (...args: string[]) =>
       run(process.execPath, [join(process.cwd(), "bin/pillar.mjs"), "clips", ...args, "--config", rig!.configPath]);
