@@ -1,6 +1,7 @@
-import { ReadlineParser } from "@serialport/parser-readline";
 import { SerialPort } from "serialport";
+import { settleWithin, withDeadline } from "../../hal/deadline.js";
 import { decodeFrame, encodeFrame, type Frame } from "./flash-protocol.js";
+import { BoundedLineSplitter } from "./line-splitter.js";
 
 export type LinkEvent =
   | { kind: "frame"; frame: Record<string, unknown> & { t: string } }
@@ -8,7 +9,11 @@ export type LinkEvent =
   | { kind: "closed"; reason: string };
 
 /** Lines longer than this are noise, not frames (the largest DATA frame is ~3 KiB). */
-const MAX_LINE = 16 * 1024;
+export const MAX_LINE = 16 * 1024;
+/** Longest wait for the OS to open the port, take a frame (write + drain), or close the port. */
+const OPEN_DEADLINE_MS = 5000;
+const WRITE_DEADLINE_MS = 5000;
+const CLOSE_DEADLINE_MS = 2000;
 
 /**
  * A serial port speaking the flash line protocol: opens the device (raw, 8N1), splits what
@@ -35,20 +40,27 @@ export class SerialLink {
 
   async open(): Promise<void> {
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false, hupcl: false });
-    await new Promise<void>((resolve, reject) =>
-      port.open((err) => (err ? reject(new Error(`cannot open ${this.path}: ${err.message}`)) : resolve())),
+    await withDeadline(
+      new Promise<void>((resolve, reject) =>
+        port.open((err) => (err ? reject(new Error(`cannot open ${this.path}: ${err.message}`)) : resolve())),
+      ),
+      OPEN_DEADLINE_MS,
+      `open ${this.path}`,
     );
     this.port = port;
     this.closedReported = false;
-    const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "utf8" }));
-    parser.on("data", (line: string) => {
-      if (line.trim() === "") return;
-      if (line.length > MAX_LINE)
-        return this.listener({ kind: "bad", reason: "line too long", line: line.slice(0, 80) });
-      const d = decodeFrame(line);
-      if ("frame" in d) this.listener({ kind: "frame", frame: d.frame });
-      else this.listener({ kind: "bad", reason: d.error, line: line.slice(0, 200) });
-    });
+    // bounded before the newline: a line without one cannot grow without limit
+    const lines = new BoundedLineSplitter(
+      MAX_LINE,
+      (line) => {
+        if (line.trim() === "") return;
+        const d = decodeFrame(line);
+        if ("frame" in d) this.listener({ kind: "frame", frame: d.frame });
+        else this.listener({ kind: "bad", reason: d.error, line: line.slice(0, 200) });
+      },
+      (head) => this.listener({ kind: "bad", reason: "line too long", line: head }),
+    );
+    port.on("data", (chunk: Buffer) => lines.push(chunk));
     port.on("error", (err: Error) => this.reportClosed(err.message));
     port.on("close", (err?: Error) => this.reportClosed(err?.message ?? "port closed"));
   }
@@ -63,12 +75,14 @@ export class SerialLink {
   send(frame: Frame): Promise<void> {
     const port = this.port;
     if (!port?.isOpen) return Promise.reject(new Error(`${this.path} is not open`));
-    return new Promise((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       port.write(encodeFrame(frame), (err) => {
         if (err) return reject(new Error(`write to ${this.path} failed: ${err.message}`));
         port.drain((e) => (e ? reject(new Error(`write to ${this.path} failed: ${e.message}`)) : resolve()));
       });
     });
+    // a pulled cable may leave the write's callback uncalled for ever: never wait past this
+    return withDeadline(written, WRITE_DEADLINE_MS, `write to ${this.path}`);
   }
 
   /** Close the port (idempotent; not reported as a closing). */
@@ -77,6 +91,6 @@ export class SerialLink {
     this.port = undefined;
     this.closedReported = true; // a close we asked for is not news
     if (!port?.isOpen) return;
-    await new Promise<void>((resolve) => port.close(() => resolve()));
+    await settleWithin(new Promise<void>((resolve) => port.close(() => resolve())), CLOSE_DEADLINE_MS, undefined);
   }
 }

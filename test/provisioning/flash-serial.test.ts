@@ -142,6 +142,27 @@ describe("pillar flash over a serial cable (socat pty pair)", () => {
     await expectOldConfigKept();
   });
 
+  it("a 16 MB line without a newline is refused cheaply (bounded before the newline); the link answers HELLO after", async () => {
+    const cable = await pair();
+    const pillar = await listener(cable.b);
+    const { SerialPort } = await import("serialport");
+    const port = new SerialPort({ path: cable.a, baudRate: 115200, autoOpen: false, hupcl: false });
+    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const junk = Buffer.alloc(1024 * 1024, 0x41);
+    for (let i = 0; i < 16; i++) {
+      await new Promise<void>((resolve, reject) =>
+        port.write(junk, (e) => (e ? reject(e) : port.drain(() => resolve()))),
+      );
+    }
+    await new Promise<void>((resolve) => port.write("\n", () => port.drain(() => resolve())));
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+    // the listener refused the line (a NAK "line too long") and still speaks the protocol
+    const r = await flash(cable.a);
+    expect(r.out).toContain("connected: pillar tas-old-0001");
+    expect(r.code).toBe(0);
+    expect(pillar.alive()).toBe(true);
+  });
+
   it("a chunk corrupted on the line is refused by its checksum and sent again", async () => {
     let corrupted = 0;
     const { clientPort, pillarPort, proxy } = await cableWithProxy((line) => {
