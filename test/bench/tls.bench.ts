@@ -44,12 +44,14 @@ export async function runTlsBench(
       center: centerTls,
     });
     const cold = await coldStart(tlsBroker, tls, centerTls);
+    const coldPlain = await coldStart(plainBroker, undefined, {});
     return {
       tls_press_to_center_p50_ms: secure.tls_press_to_center_p50_ms!,
       tls_press_to_center_p99_ms: secure.tls_press_to_center_p99_ms!,
       tls_plain_press_to_center_p99_ms: plain.tls_plain_press_to_center_p99_ms!,
       tls_press_to_center_n: secure.tls_press_to_center_n!,
       tls_cold_start_ms: cold,
+      tls_plain_cold_start_ms: coldPlain,
     };
   } finally {
     await tlsBroker.dispose();
@@ -58,10 +60,10 @@ export async function runTlsBench(
   }
 }
 
-/** Process start → the retained `online` status at the center, over mutual TLS (median of 3). */
+/** Process start → the retained `online` status at the center (median of 3), with or without TLS. */
 async function coldStart(
   broker: TestMosquitto,
-  tls: Record<string, string>,
+  tls: Record<string, string> | undefined,
   centerTls: IClientOptions,
 ): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "bench-tls-"));
@@ -74,7 +76,7 @@ async function coldStart(
         testConfigDoc({
           pillar: { id: "test-001" },
           dataDir: join(dir, `data-${run}`),
-          broker: { url: broker.url, tls },
+          broker: { url: broker.url, ...(tls ? { tls } : {}) },
           heartbeat: { intervalS: 30 },
         }),
       );
