@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, rmdir, stat } from "node:f
 import { basename, dirname, join, resolve } from "node:path";
 import { parseJsonText } from "../config/config-errors.js";
 import { atomicWriteFile, fsyncDir } from "../fsutil/atomic-write.js";
+import { natsAuthorization } from "../security/broker-acl.js";
 import { issueCertificate } from "../security/pillar-pki.js";
 import { keyIdOf, readPrivateKey, sha256Hex, signatureFileText } from "./config-signature.js";
 import { buildInventory } from "./fleet-inventory.js";
@@ -127,7 +128,11 @@ export async function buildFleet(o: FleetBuildOptions): Promise<FleetManifest> {
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(staging, MANIFEST_FILE), manifestBytes);
     if (key) writeFileSync(join(staging, `${MANIFEST_FILE}.sig`), signatureFileText(manifestBytes, key));
-    if (o.tlsCa) await chmod(join(staging, "certs"), 0o700); // private keys inside
+    if (o.tlsCa) {
+      await chmod(join(staging, "certs"), 0o700); // private keys inside
+      // the NATS broker's per-pillar permissions (docs/mqtt-security.md); Mosquitto needs none
+      writeFileSync(join(staging, "certs", "nats-authorization.conf"), natsAuthorization(rows.map((r) => r.id)));
+    }
     await fsyncDir(staging);
     if (state === "empty") await rmdir(out);
     await mkdir(dirname(out), { recursive: true });

@@ -112,6 +112,8 @@ describe("pillar certificates from the fleet CA (openssl)", () => {
       expect(JSON.parse(config).broker.tls).toMatchObject({ keyFile: "/etc/alarm-pillar/tls/pillar.key" });
     }
     expect((await stat(join(out, "certs"))).mode & 0o777).toBe(0o700);
-    expect((await readdir(join(out, "certs"))).sort()).toHaveLength(6);
+    expect((await readdir(join(out, "certs"))).sort()).toHaveLength(7);
+    const nats = await readFile(join(out, "certs", "nats-authorization.conf"), "utf8");
+    for (const p of m.pillars) expect(nats).toContain(`user: "CN=${p.id}"`);
   });
 });
