@@ -1,3 +1,5 @@
+import type { SimControl } from "./sim-controls.js";
+
 /**
  * The pillar's audio: a microphone sending Opus RTP and a speaker playing Opus RTP, both through
  * ffmpeg (ALSA on the Pi; PipeWire/PulseAudio's echo-cancel source/sink are ALSA devices too).
@@ -19,6 +21,8 @@ export interface Microphone {
   onRecover(listener: () => void): () => void;
   setGain(db: number): void;
   pid(): number | undefined;
+  /** Test and demo hooks of a simulated microphone (mounted under `/sim/`); real drivers have none. */
+  simControls?(): SimControl[];
 }
 
 /**
@@ -41,6 +45,8 @@ export interface Speaker {
   beep(ms: number, hz?: number): void;
   onFault(listener: (err: Error) => void): () => void;
   pid(): number | undefined;
+  /** Test and demo hooks of a simulated speaker (mounted under `/sim/`); real drivers have none. */
+  simControls?(): SimControl[];
 }
 
 export interface AudioSettings {

@@ -1,3 +1,5 @@
+import type { SimControl } from "./sim-controls.js";
+
 /**
  * The pillar's camera, as a source of H.264 RTP packets (RFC 6184, packetization-mode 1) made by
  * the camera's own encoder (rpicam-vid, a V4L2 M2M encoder, a USB camera's H.264, or libx264 in
@@ -24,6 +26,8 @@ export interface Camera {
   onFault(listener: (err: Error) => void): () => void;
   onRecover(listener: () => void): () => void;
   pid(): number | undefined;
+  /** Test and demo hooks of a simulated camera (mounted under `/sim/`); real drivers have none. */
+  simControls?(): SimControl[];
 }
 
 /** What the camera is asked to produce (from the config's `call.camera`). */

@@ -1,5 +1,6 @@
 import type { DigitalInput } from "./digital-input.js";
 import type { DigitalOutput } from "./digital-output.js";
+import type { SimControl } from "./sim-controls.js";
 
 /** The names of the pillar's output lines. */
 export type OutputName = "ready" | "alarm" | "answered" | "strobe";
@@ -18,6 +19,8 @@ export interface PillarIo {
   start(): Promise<void>;
   /** Releases every line, then the shared connection. Idempotent. */
   stop(): Promise<void>;
+  /** Test and demo hooks of a simulated driver (mounted under `/sim/`); real drivers have none. */
+  simControls?(): SimControl[];
 }
 
 export const OUTPUT_NAMES: readonly OutputName[] = ["ready", "alarm", "answered", "strobe"];

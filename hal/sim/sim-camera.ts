@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { CameraSettings } from "../camera.js";
 import { ProcessCamera, rtpOut, x264Args } from "../camera-drivers.js";
 import type { CommandLine } from "../camera-process.js";
+import type { SimControl } from "../sim-controls.js";
 
 /** What the simulated camera shows: the live test pattern, a black picture, or a frozen frame. */
 export type SimCameraScene = "live" | "black" | "frozen";
@@ -93,5 +94,16 @@ export class SimCamera extends ProcessCamera {
   /** Packets received since start (tests). */
   get packetsReceived(): number {
     return this.proc.received;
+  }
+
+  simControls(): SimControl[] {
+    const scenes = (["black", "frozen", "live"] as const).map(
+      (scene): SimControl => ({
+        method: "POST",
+        path: `/sim/camera/${scene}`,
+        handle: async () => (await this.setScene(scene), { camera: scene }),
+      }),
+    );
+    return [...scenes, { method: "POST", path: "/sim/camera/kill", handle: () => ({ killed: this.kill() ?? null }) }];
   }
 }

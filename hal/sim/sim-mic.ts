@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { ProcessMicrophone, opusRtpOut } from "../audio-drivers.js";
 import type { CommandLine } from "../camera-process.js";
+import type { SimControl } from "../sim-controls.js";
 
 /**
  * The simulated microphone's command: a generated "voice" (a 440 Hz tone with a 1 s beep
@@ -53,5 +54,12 @@ export class SimMicrophone extends ProcessMicrophone {
 
   get packetsReceived(): number {
     return this.proc.received;
+  }
+
+  simControls(): SimControl[] {
+    return [
+      { method: "POST", path: "/sim/mic/deaf", handle: async () => (await this.deafen(true), { mic: "deaf" }) },
+      { method: "POST", path: "/sim/mic/hear", handle: async () => (await this.deafen(false), { mic: "hearing" }) },
+    ];
   }
 }

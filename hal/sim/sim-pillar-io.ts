@@ -1,4 +1,5 @@
 import { OUTPUT_NAMES, type OutputName, type PillarIo } from "../pillar-io.js";
+import type { SimControl } from "../sim-controls.js";
 import { SimDigitalInput } from "./sim-digital-input.js";
 import { SimDigitalOutput } from "./sim-digital-output.js";
 
@@ -30,5 +31,24 @@ export class SimPillarIo implements PillarIo {
       OutputName,
       ReturnType<SimDigitalOutput["snapshot"]>
     >;
+  }
+
+  /** The hooks on the control endpoint (see README "Simulation"). */
+  simControls(): SimControl[] {
+    const post = (path: string, run: () => void, answer: object): SimControl => ({
+      method: "POST",
+      path,
+      handle: () => (run(), answer),
+    });
+    return [
+      post("/sim/button/press", () => this.button.press(), { button: "pressed" }),
+      post("/sim/button/release", () => this.button.release(), { button: "released" }),
+      post("/sim/button/bounce", () => this.button.bounce(true), { button: "bounced to pressed" }),
+      post("/sim/button/fail", () => this.button.failLink(), { button: "line failed" }),
+      post("/sim/button/restore", () => this.button.restoreLink(), { button: "line restored" }),
+      post("/sim/tamper/open", () => this.tamper.press(), { tamper: "open" }),
+      post("/sim/tamper/close", () => this.tamper.release(), { tamper: "closed" }),
+      { method: "GET", path: "/sim/leds", handle: () => this.leds() },
+    ];
   }
 }

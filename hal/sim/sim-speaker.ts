@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Logger } from "pino";
 import { FfmpegSpeaker } from "../audio-drivers.js";
+import type { SimControl } from "../sim-controls.js";
 
 export interface LevelWindow {
   /** Wall-clock end of the window (ms). */
@@ -77,5 +78,21 @@ export class SimSpeaker extends FfmpegSpeaker {
   /** The volume in percent now in force. */
   get currentVolume(): number {
     return this.volume;
+  }
+
+  simControls(): SimControl[] {
+    return [
+      {
+        method: "GET",
+        path: "/sim/speaker",
+        handle: (query) => ({
+          loudestDbfs: this.loudestSince(Number(query.get("since") ?? 0)),
+          played: this.played,
+          samples: this.samples,
+          beeps: this.beeps,
+          recent: this.levels.slice(-20),
+        }),
+      },
+    ];
   }
 }

@@ -1,42 +1,28 @@
 import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
-import type { PillarIo } from "../../hal/pillar-io.js";
-import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
-import { createBus, type PillarBus } from "../bus/events.js";
-import { CommandService } from "../commands/command-service.js";
-import { freshnessOf } from "../commands/freshness.js";
+import type { BusEvents } from "../bus/events.js";
 import { LiveConfig } from "../config/live-config.js";
-import { ControlServer } from "../control/control-server.js";
-import { ClockSyncProbe } from "../events/clock-sync.js";
-import { EventPublisher } from "../events/event-publisher.js";
-import { FaultRegistry } from "../faults/fault-registry.js";
-import { HealthService } from "../health/health-service.js";
-import { IncidentController } from "../incident/incident-controller.js";
-import { IncidentStore } from "../incident/incident-store.js";
-import { ButtonMonitor } from "../inputs/button-monitor.js";
-import { TamperMonitor } from "../inputs/tamper-monitor.js";
-import { LedService } from "../leds/led-service.js";
-import { moduleLogger, rootLogger } from "../log/logger.js";
-import { Journal } from "../outbox/journal.js";
-import { Outbox } from "../outbox/outbox.js";
-import { MqttUplink } from "../uplink/mqtt-uplink.js";
-import { addSimRoutes } from "./sim-routes.js";
-import { IoSupervisor } from "./io-supervisor.js";
-import { UplinkWatch } from "./uplink-watch.js";
+import type { ClockSyncProbe } from "../events/clock-sync.js";
+import { rootLogger } from "../log/logger.js";
+import { type AppCore, buildCore } from "./build-core.js";
+import { createDrivers, type DriverFactory } from "./drivers.js";
+import type { Feature, Service } from "./feature.js";
+
+/** What describes this process rather than the pillar (the run's flags): laid over every config taken. */
+export type ConfigOverlay = (config: PillarConfig) => PillarConfig;
 
 export interface PillarAppOptions {
   config: PillarConfig;
-  /** Builds the I/O for a config (the composition root's driver choice). */
-  createIo: (config: PillarConfig) => Promise<PillarIo>;
   version: string;
   log?: Logger;
+  /** The features, attached to every generation of the core in this order. */
+  features?: readonly Feature[];
+  /** Builds the drivers for a config; default: the composition root's `createDrivers`. */
+  drivers?: DriverFactory;
+  /** Re-applied to every config the pillar takes (boot, serial flash, MQTT `config.apply`). */
+  overlay?: ConfigOverlay;
   /** A clock probe shared by many pillars in one process (the fleet simulator); started by its owner. */
   clock?: ClockSyncProbe;
-}
-
-interface Service {
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Config changes that need every service rebuilt; anything else applies live. */
@@ -51,208 +37,175 @@ function needsRestart(a: PillarConfig, b: PillarConfig): boolean {
   );
 }
 
+type Press = BusEvents["button.pressed"];
+
 /**
- * The running pillar: builds the services in dependency order, starts them, and stops them in
- * reverse. Constructing it does nothing. Later features add their services in `build()`.
+ * The running pillar. Each (re)build makes a new generation of the core and attaches every
+ * feature to it (`build-core.ts`). start, stop and config applies run one at a time, in the
+ * order asked. Constructing it does nothing.
  */
 export class PillarApp {
   readonly live: LiveConfig;
   readonly log: Logger;
-  bus!: PillarBus;
-  io!: PillarIo;
-  uplink!: MqttUplink;
-  outbox!: Outbox;
-  events!: EventPublisher;
-  faults!: FaultRegistry;
-  incidents!: IncidentController;
-  commands!: CommandService;
-  control!: ControlServer;
-  health!: HealthService;
-  button!: ButtonMonitor;
-  tamper!: TamperMonitor;
-  leds!: LedService;
+  private built: AppCore | undefined;
   private started: Service[] = [];
-  /** Hooks run after the core is built, so features can add services (call, provisioning…). */
-  private readonly extensions: ((app: PillarApp) => Service[] | Promise<Service[]>)[] = [];
+  private state: "stopped" | "running" | "broken" = "stopped";
+  private opened = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Presses confirmed while the incident controller was down (a restart): delivered after it. */
+  private held: Press[] = [];
 
   constructor(private readonly opts: PillarAppOptions) {
-    this.live = new LiveConfig(opts.config);
+    this.live = new LiveConfig(this.overlay(opts.config));
     this.log = opts.log ?? rootLogger();
   }
 
-  /** Register a feature that adds services; call before start(). */
-  extend(ext: (app: PillarApp) => Service[] | Promise<Service[]>): this {
-    this.extensions.push(ext);
-    return this;
+  /** The current generation of the core; replaced by a restart-type apply (read it each time). */
+  get core(): AppCore {
+    if (!this.built) throw new Error("the pillar is not built yet");
+    return this.built;
   }
 
   get config(): PillarConfig {
     return this.live.get();
   }
 
-  private async build(): Promise<Service[]> {
-    const c = this.config;
-    const log = this.log;
-    const cfg = () => this.live.get();
-    this.bus = createBus(moduleLogger("bus", log));
-    this.io = await this.opts.createIo(c);
-    const clock = this.opts.clock ?? new ClockSyncProbe();
-    this.uplink = new MqttUplink({
-      pillarId: c.pillar.id,
-      settings: { ...c.broker, clientId: c.broker.clientId ?? `pillar-${c.pillar.id}` },
-      version: this.opts.version,
-      bus: this.bus,
-      log: moduleLogger("uplink", log),
-    });
-    const journal = new Journal({
-      dir: c.dataDir,
-      compactBytes: c.outbox.compactBytes,
-      topicPrefix: `${this.uplink.topics.base}/`,
-      log: moduleLogger("journal", log),
-    });
-    this.outbox = new Outbox({
-      journal,
-      publisher: this.uplink,
-      bus: this.bus,
-      log: moduleLogger("outbox", log),
-      maxBytes: c.outbox.maxBytes,
-    });
-    this.events = new EventPublisher({
-      config: this.live,
-      outbox: this.outbox,
-      clock,
-      eventTopic: () => this.uplink.topics.event,
-    });
-    this.faults = new FaultRegistry({ bus: this.bus, events: this.events, log: moduleLogger("faults", log) });
-    this.incidents = new IncidentController({
-      bus: this.bus,
-      events: this.events,
-      log: moduleLogger("incident", log),
-      closeAfterAckS: () => cfg().incident.closeAfterAckS,
-      store: new IncidentStore({ dir: c.dataDir, log: moduleLogger("incident", log) }),
-    });
-    this.commands = new CommandService({
-      transport: this.uplink,
-      log: moduleLogger("commands", log),
-      freshness: () => freshnessOf(cfg()),
-    });
-    for (const def of this.incidents.commands()) this.commands.register(def);
-    this.commands.register({
-      name: "ping",
-      description: "answer with the pillar's state",
-      args: {},
-      handle: () => this.state(),
-    });
-    this.leds = new LedService({ outputs: this.io.outputs, bus: this.bus, patterns: () => cfg().leds });
-    this.button = new ButtonMonitor({
-      input: this.io.button,
-      bus: this.bus,
-      log: moduleLogger("button", log),
-      settings: () => cfg().button,
-    });
-    this.tamper = new TamperMonitor({
-      input: this.io.tamper,
-      bus: this.bus,
-      debounceMs: () => cfg().tamper.debounceMs,
-    });
-    this.health = new HealthService({
-      pillarId: () => cfg().pillar.id,
-      dataDir: () => cfg().dataDir,
-      intervalS: () => cfg().heartbeat.intervalS,
-      outbox: this.outbox,
-      healthTopic: () => this.uplink.topics.health,
-      faults: () => this.faults.list(),
-      components: () => this.components(),
-      clientCert: () => this.uplink.certInfo(),
-      log: moduleLogger("health", log),
-    });
-    this.control = new ControlServer({ port: c.control.port, log: moduleLogger("control", log) });
-    this.control.route("GET", "/health", () => this.health.snapshot());
-    this.control.route("GET", "/state", () => this.state());
-    if (this.io instanceof SimPillarIo) addSimRoutes(this.control, this.io);
-    const watch = new UplinkWatch({ bus: this.bus, uplink: this.uplink });
-    const core: Service[] = [
-      this.faults, // first: hears every fault raised while the rest starts
-      this.outbox,
-      ...(this.opts.clock ? [] : [clock]),
-      new IoSupervisor({ io: this.io, bus: this.bus, log: moduleLogger("hal", log) }),
-      this.leds, // before the incidents: it must hear a restored incident's state
-      this.incidents,
-      this.button,
-      this.tamper,
-      this.commands,
-      this.uplink,
-      watch,
-      this.health,
-      this.control,
-    ];
-    for (const ext of this.extensions) core.push(...(await ext(this)));
-    return core;
+  private overlay(c: PillarConfig): PillarConfig {
+    return this.opts.overlay ? this.opts.overlay(c) : c;
+  }
+
+  /** Run `task` after every lifecycle step asked before it (start, stop, apply). */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async start(): Promise<void> {
-    const services = await this.build();
+    // Outside the queue: opening may apply a config (the boot partition's), which queues itself.
+    if (!this.opened) {
+      this.opened = true;
+      for (const f of this.opts.features ?? []) await f.open?.();
+    }
+    return this.serialized(async () => {
+      await this.startServices();
+      const c = this.core;
+      this.log.info(
+        { pillarId: this.config.pillar.id, driver: c.drivers.io.driver, control: c.control.port },
+        "pillar running",
+      );
+    });
+  }
+
+  /** Stop for good: every service in reverse order, then what the features keep across rebuilds. */
+  stop(): Promise<void> {
+    return this.serialized(async () => {
+      await this.stopServices(this.started);
+      this.state = "stopped";
+      if (this.opened) for (const f of [...(this.opts.features ?? [])].reverse()) await f.close?.();
+      this.opened = false;
+    });
+  }
+
+  /**
+   * Use a new (validated) config, with the overlay laid over it: live where possible, else
+   * rebuild every service. One at a time. The button stays watched while the rest restarts, and a
+   * press confirmed meanwhile is delivered once the new incident controller runs. When `signal`
+   * aborts (a timed-out apply), the start stops between two services and throws: the pillar is
+   * then stopped, and the next apply (the rollback) starts it again.
+   */
+  applyConfig(next: PillarConfig, signal?: AbortSignal): Promise<"live" | "restarted"> {
+    return this.serialized(async () => {
+      const target = this.overlay(next);
+      const prev = this.config;
+      if (this.state === "stopped") {
+        this.live.set(target);
+        return "live";
+      }
+      if (this.state === "running" && !needsRestart(prev, target)) {
+        this.live.set(target);
+        this.core.leds.render(true);
+        this.log.info("config applied live");
+        return "live";
+      }
+      const old = this.built;
+      const watchers = old && this.state === "running" ? [old.io, old.button] : [];
+      const rest = this.started.filter((s) => !watchers.includes(s as never));
+      this.started = watchers;
+      let offHold = () => {};
+      if (old && watchers.length) {
+        // From the moment the old incident controller stops until the new one runs.
+        await this.stopServices(rest, () => (offHold = old.bus.on("button.pressed", (p) => this.held.push(p))));
+      } else await this.stopServices(rest);
+      this.live.set(target);
+      try {
+        await this.startServices(signal, async () => {
+          offHold();
+          await this.stopServices(this.started);
+        });
+      } finally {
+        offHold();
+      }
+      this.log.info({ held: this.held.length }, "config applied; services restarted");
+      return "restarted";
+    });
+  }
+
+  /** `ping` and `GET /state`. */
+  stateSnapshot(): Record<string, unknown> {
+    return this.core.state();
+  }
+
+  /**
+   * Build a new generation and start it. `beforeStart` runs between the build and the first
+   * start (a restart stops the old I/O there, so the new driver can open the same lines).
+   */
+  private async startServices(signal?: AbortSignal, beforeStart?: () => Promise<void>): Promise<void> {
+    const drivers = await (this.opts.drivers ?? createDrivers)(this.config, this.log);
+    const { core, services } = await buildCore({
+      live: this.live,
+      drivers,
+      features: this.opts.features ?? [],
+      clock: this.opts.clock,
+      version: this.opts.version,
+      log: this.log,
+    });
+    await beforeStart?.();
+    this.built = core;
+    this.state = "broken";
     for (const s of services) {
       try {
+        if (signal?.aborted) throw new Error(`abandoned: ${String(signal.reason ?? "aborted")}`);
         await s.start();
         this.started.push(s);
+        if (s === core.incidents) this.deliverHeld();
       } catch (err) {
         this.log.error({ err }, "start failed; stopping what started");
-        await this.stop();
+        await this.stopServices(this.started);
         throw err;
       }
     }
-    this.log.info(
-      { pillarId: this.config.pillar.id, driver: this.io.driver, control: this.control.port },
-      "pillar running",
-    );
+    this.state = "running";
   }
 
-  async stop(): Promise<void> {
-    const list = this.started.reverse();
-    this.started = [];
-    for (const s of list) {
+  private deliverHeld(): void {
+    for (const p of this.held.splice(0)) {
+      this.log.warn({ at: p.at }, "a press made during the restart is delivered now");
+      this.core.bus.emit("button.pressed", p);
+    }
+  }
+
+  /** Stop `list` in reverse order; `afterIncidents` runs right after the incident controller stopped. */
+  private async stopServices(list: Service[], afterIncidents?: () => void): Promise<void> {
+    const incidents = this.built?.incidents;
+    for (const s of [...list].reverse()) {
       try {
         await s.stop();
       } catch (err) {
         this.log.warn({ err }, "stop failed");
       }
+      if (s === incidents) afterIncidents?.();
     }
-  }
-
-  /** Use a new (validated) config: live where possible, else rebuild every service. */
-  async applyConfig(next: PillarConfig): Promise<"live" | "restarted"> {
-    const prev = this.config;
-    if (!needsRestart(prev, next)) {
-      this.live.set(next);
-      this.leds.render(true);
-      this.log.info("config applied live");
-      return "live";
-    }
-    await this.stop();
-    this.live.set(next);
-    await this.start();
-    this.log.info("config applied; services restarted");
-    return "restarted";
-  }
-
-  components(): Record<string, string> {
-    return {
-      hal: this.io.driver,
-      uplink: this.uplink.isConnected() ? "connected" : "disconnected",
-      button: this.faults.has("button") ? "failed" : this.button.isStuck() ? "stuck" : "ok",
-      tamper: this.tamper.isOpen() ? "open" : "closed",
-      leds: this.leds.pattern(),
-    };
-  }
-
-  state(): Record<string, unknown> {
-    return {
-      pillarId: this.config.pillar.id,
-      incident: this.incidents.snapshot(),
-      components: this.components(),
-      outbox: { depth: this.outbox.depth, bytes: this.outbox.pendingBytes },
-      faults: this.faults.list(),
-    };
+    this.started = this.started.filter((s) => !list.includes(s));
   }
 }

@@ -1,12 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { Microphone, Speaker } from "../../hal/audio.js";
-import { createAudio } from "../../hal/audio-factory.js";
 import type { Camera } from "../../hal/camera.js";
-import { createCamera } from "../../hal/camera-factory.js";
-import { SimMicrophone } from "../../hal/sim/sim-mic.js";
-import { SimSpeaker } from "../../hal/sim/sim-speaker.js";
-import { SimCamera } from "../../hal/sim/sim-camera.js";
-import type { PillarApp } from "../app/pillar-app.js";
+import type { Feature } from "../app/feature.js";
 import { CommandFailure, type CommandDef } from "../commands/command-service.js";
 import { freshnessOf } from "../commands/freshness.js";
 import type { ControlServer } from "../control/control-server.js";
@@ -52,7 +47,7 @@ export function callCommands(call: CallService): CommandDef[] {
   return [volume as unknown as CommandDef];
 }
 
-/** Control routes: `GET /call` everywhere; the simulated devices' hooks under /sim/. */
+/** `GET /call`: the session, the volumes and the devices (the sim hooks come from the drivers). */
 export function addCallRoutes(control: ControlServer, f: CallFeature): void {
   const { camera, mic, speaker } = f.drivers;
   control.route("GET", "/call", () => ({
@@ -62,71 +57,48 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
     mic: { driver: mic.driver, pid: mic.pid() ?? null },
     speaker: { driver: speaker.driver, pid: speaker.pid() ?? null },
   }));
-  if (camera instanceof SimCamera) {
-    for (const scene of ["black", "frozen", "live"] as const) {
-      control.route("POST", `/sim/camera/${scene}`, async () => (await camera.setScene(scene), { camera: scene }));
-    }
-    control.route("POST", "/sim/camera/kill", () => ({ killed: camera.kill() ?? null }));
-  }
-  if (mic instanceof SimMicrophone) {
-    control.route("POST", "/sim/mic/deaf", async () => (await mic.deafen(true), { mic: "deaf" }));
-    control.route("POST", "/sim/mic/hear", async () => (await mic.deafen(false), { mic: "hearing" }));
-  }
-  if (speaker instanceof SimSpeaker) {
-    control.route("GET", "/sim/speaker", (_req, _body, url) => {
-      const since = Number(url.searchParams.get("since") ?? 0);
-      return {
-        loudestDbfs: speaker.loudestSince(since),
-        played: speaker.played,
-        samples: speaker.samples,
-        beeps: speaker.beeps,
-        recent: speaker.levels.slice(-20),
-      };
-    });
-  }
 }
 
 /**
- * Adds the call to a PillarApp: `app.extend(callFeature())`. Builds the drivers from the config
- * (or takes them), the camera feed and the call service, registers `call.volume` and the
- * control routes. `onBuilt` hands the services to tests and the bench.
+ * The call: the camera feed and the call service on the core's camera, microphone and speaker,
+ * the `call.volume` command and `GET /call`. Off when `call.enabled` is false. `onBuilt` hands
+ * each generation's services to tests and the bench.
  */
 export function callFeature(
   o: {
-    drivers?: CallDrivers;
     onBuilt?: (f: CallFeature) => void;
     /** The audio devices the call uses, wrapped by another feature (recording: shared mic, tapped speaker). */
     audio?: (d: CallDrivers) => { mic: Microphone; speaker: Speaker };
   } = {},
-) {
-  return (app: PillarApp) => {
-    const c = app.config;
-    const drivers = o.drivers ?? {
-      camera: createCamera(c, moduleLogger("camera", app.log)),
-      ...createAudio(c, moduleLogger("audio", app.log)),
-    };
-    const feed = new CameraFeed({
-      camera: drivers.camera,
-      bus: app.bus,
-      log: moduleLogger("camera-feed", app.log),
-      mode: () => app.config.call.camera.mode,
-    });
-    const audio = o.audio?.(drivers) ?? drivers;
-    const call = new CallService({
-      bus: app.bus,
-      transport: app.uplink,
-      camera: feed,
-      mic: audio.mic,
-      speaker: audio.speaker,
-      settings: () => app.config.call,
-      pillarId: () => app.config.pillar.id,
-      freshness: () => freshnessOf(app.config),
-      log: moduleLogger("call", app.log),
-    });
-    for (const def of callCommands(call)) app.commands.register(def);
-    const feature = { drivers, feed, call };
-    addCallRoutes(app.control, feature);
-    o.onBuilt?.(feature);
-    return [feed, call];
+): Feature {
+  return {
+    name: "call",
+    attach(core) {
+      if (!core.config.get().call.enabled) return [];
+      const { camera } = core.drivers;
+      const { mic, speaker } = o.audio?.(core.drivers) ?? core.drivers;
+      const feed = new CameraFeed({
+        camera,
+        bus: core.bus,
+        log: moduleLogger("camera-feed", core.log),
+        mode: () => core.config.get().call.camera.mode,
+      });
+      const call = new CallService({
+        bus: core.bus,
+        transport: core.uplink,
+        camera: feed,
+        mic,
+        speaker,
+        settings: () => core.config.get().call,
+        pillarId: () => core.config.get().pillar.id,
+        freshness: () => freshnessOf(core.config.get()),
+        log: moduleLogger("call", core.log),
+      });
+      for (const def of callCommands(call)) core.commands.register(def);
+      const feature = { drivers: { camera, mic: core.drivers.mic, speaker: core.drivers.speaker }, feed, call };
+      addCallRoutes(core.control, feature);
+      o.onBuilt?.(feature);
+      return [feed, call];
+    },
   };
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
 import type { DigitalInput } from "../../hal/digital-input.js";
-import { createPillarIo } from "../app/create-io.js";
+import { createDrivers } from "../app/drivers.js";
 import { PillarApp } from "../app/pillar-app.js";
 import { validateConfig } from "../config/validate-config.js";
 import { ClockSyncProbe } from "../events/clock-sync.js";
@@ -73,12 +73,12 @@ class SimulatedPillar {
     const app = new PillarApp({
       clock: this.clock,
       config: this.config,
-      createIo: (c) => createPillarIo(c, this.o.log),
+      drivers: createDrivers,
       version: this.o.version,
       log: this.o.log,
     });
     await app.start();
-    app.bus.on("button.pressed", (p) =>
+    app.core.bus.on("button.pressed", (p) =>
       this.onPress({ pillarId: this.config.pillar.id, at: p.at, tookAt: performance.now() }),
     );
     this.app = app;
@@ -94,7 +94,7 @@ class SimulatedPillar {
   click(holdMs: number): boolean {
     const app = this.app;
     if (!app) return false;
-    const button = pressable(app.io.button);
+    const button = pressable(app.core.drivers.io.button);
     button.press();
     setTimeout(() => button.release(), holdMs).unref();
     return true;
@@ -228,7 +228,7 @@ export class FleetSimulator {
     if (this.rnd() < 0.6) {
       this.faultsMade.linkCuts++;
       const awayMs = 3000 + this.rnd() * 12_000;
-      p.app.uplink.interrupt(awayMs);
+      p.app.core.uplink.interrupt(awayMs);
       this.later(() => (p.down = false), awayMs);
       return;
     }
@@ -271,7 +271,8 @@ export class FleetSimulator {
     await new Promise((r) => setTimeout(r, 300)); // the last clicks pass the debounce window
     await Promise.all(this.pillars.filter((p) => !p.app).map((p) => p.start().catch(() => undefined)));
     const until = Date.now() + drainMs;
-    const pending = () => this.pillars.filter((p) => p.app && (p.app.outbox.depth > 0 || !p.app.uplink.isConnected()));
+    const pending = () =>
+      this.pillars.filter((p) => p.app && (p.app.core.outbox.depth > 0 || !p.app.core.uplink.isConnected()));
     while (pending().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     const left = pending().length;
     if (left) this.o.log.warn({ pillars: left }, "fleet simulator: outboxes not empty at stop");

@@ -48,6 +48,14 @@ export class HealthService {
 
   constructor(private readonly s: HealthSources) {}
 
+  /**
+   * Add a section to every health message and `GET /health` (a feature's own state, e.g.
+   * `recording`). A section that throws reports `{ error }` instead of failing the message.
+   */
+  addSection(name: string, read: () => unknown): void {
+    this.sections.set(name, read);
+  }
+
   async start(): Promise<void> {
     const tick = async () => {
       try {
@@ -65,15 +73,10 @@ export class HealthService {
     this.timer = undefined;
   }
 
-  /** A feature adds its own part of the report, e.g. `recording` (called at every report). */
-  addSection(name: string, section: () => unknown): void {
-    this.sections.set(name, section);
-  }
-
   async snapshot(): Promise<Record<string, unknown>> {
     const cert = this.s.clientCert?.();
     return {
-      ...Object.fromEntries([...this.sections].map(([name, section]) => [name, section()])),
+      ...(await this.readSections()), // first: a section never hides a core field
       pillarId: this.s.pillarId(),
       at: new Date().toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
@@ -99,6 +102,18 @@ export class HealthService {
           }
         : {}),
     };
+  }
+
+  private async readSections(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [name, read] of this.sections) {
+      try {
+        out[name] = await read();
+      } catch (err) {
+        out[name] = { error: (err as Error).message };
+      }
+    }
+    return out;
   }
 
   async send(): Promise<void> {

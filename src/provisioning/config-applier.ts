@@ -67,8 +67,11 @@ export interface ConfigApplierDeps {
   configPath: string;
   /** The running config. */
   current(): PillarConfig;
-  /** Make the running pillar use `next` (restart what the change needs). */
-  applyConfig(next: PillarConfig): Promise<void>;
+  /**
+   * Make the running pillar use `next` (restart what the change needs). When `signal` aborts
+   * (the apply timed out) it must stop at the next safe point and settle: the rollback waits.
+   */
+  applyConfig(next: PillarConfig, signal?: AbortSignal): Promise<void>;
   selfTest?: SelfTest;
   /** Fleet public key; default: resolveFleetPublicKey(current config). */
   publicKeyPath?: string;
@@ -77,18 +80,25 @@ export interface ConfigApplierDeps {
   applyTimeoutMs?: number;
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Run `task` with a deadline. On timeout the task is told to stop (its signal aborts) and is
+ * waited for, so nothing it does overlaps what the caller does next (the rollback).
+ */
+async function withTimeout<T>(task: (signal: AbortSignal) => Promise<T>, ms: number, what: string): Promise<T> {
+  const ac = new AbortController();
+  const running = task(ac.signal);
   let t: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => (t = setTimeout(() => resolve("expired"), ms)));
   try {
-    return await Promise.race([
-      p,
-      new Promise<never>(
-        (_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)),
-      ),
-    ]);
+    const first = await Promise.race([running.then((v) => ({ v })), expired]);
+    if (first !== "expired") return first.v;
   } finally {
     clearTimeout(t);
   }
+  const reason = new Error(`${what} did not finish within ${ms} ms`);
+  ac.abort(reason);
+  await running.catch(() => undefined); // really abandoned before the caller goes on
+  throw reason;
 }
 
 /**
@@ -103,7 +113,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
  * A crash between 2 and 4 leaves FILE.trial: `recoverConfigDir` rolls back on the next start.
  */
 export class ConfigApplier {
-  private busy = false;
+  /** Applies run one at a time, in arrival order (serial, MQTT, boot partition). */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(private readonly deps: ConfigApplierDeps) {
@@ -151,9 +162,19 @@ export class ConfigApplier {
     }
   }
 
-  /** Verify, store, apply, self-test, roll back on failure. Never throws; reports either way. */
-  async apply(c: ConfigCandidate): Promise<ApplyReport> {
+  /**
+   * Verify, store, apply, self-test, roll back on failure. Never throws; reports either way.
+   * A second candidate arriving meanwhile waits its turn (never interleaved, each answered).
+   */
+  apply(c: ConfigCandidate): Promise<ApplyReport> {
+    const run = this.queue.then(() => this.applyNow(c));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(c: ConfigCandidate): Promise<ApplyReport> {
     const t0 = Date.now();
+    this.log.info({ source: c.source }, "applying a config");
     const sha = sha256Hex(c.bytes);
     const base = { sha256: sha, signed: false, rolledBack: false };
     const done = (r: Omit<ApplyReport, "durationMs" | "sha256">): ApplyReport => {
@@ -164,35 +185,22 @@ export class ConfigApplier {
       );
       return report;
     };
-    if (this.busy)
+    let v: VerifiedCandidate;
+    try {
+      v = await this.verify(c);
+    } catch (err) {
+      const e = err as ProvisioningError;
       return done({
         ...base,
         ok: false,
         stage: "verify",
-        code: "busy",
-        message: "another config is being applied; try again",
+        code: e.code ?? "failed",
+        message: e.message,
+        ...(e.problems ? { problems: e.problems } : {}),
       });
-    this.busy = true;
-    try {
-      let v: VerifiedCandidate;
-      try {
-        v = await this.verify(c);
-      } catch (err) {
-        const e = err as ProvisioningError;
-        return done({
-          ...base,
-          ok: false,
-          stage: "verify",
-          code: e.code ?? "failed",
-          message: e.message,
-          ...(e.problems ? { problems: e.problems } : {}),
-        });
-      }
-      await pausePoint("verified");
-      return await this.store(c, v, done);
-    } finally {
-      this.busy = false;
     }
+    await pausePoint("verified");
+    return await this.store(c, v, done);
   }
 
   private async store(
@@ -237,11 +245,16 @@ export class ConfigApplier {
     let stage: ApplyStage = "apply";
     try {
       await pausePoint("applying");
-      await withTimeout(this.deps.applyConfig(v.config), this.deps.applyTimeoutMs ?? 30_000, "applying the config");
+      await withTimeout(
+        (signal) => this.deps.applyConfig(v.config, signal),
+        this.deps.applyTimeoutMs ?? 30_000,
+        "applying the config",
+      );
       stage = "self-test";
       await pausePoint("self-test");
       await withTimeout(
-        (this.deps.selfTest ?? defaultSelfTest)(v.config),
+        // the config as the pillar now runs it (the run's flags laid over it)
+        () => (this.deps.selfTest ?? defaultSelfTest)(this.deps.current()),
         this.deps.applyTimeoutMs ?? 30_000,
         "the self-test",
       );

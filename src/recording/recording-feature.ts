@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Microphone, Speaker } from "../../hal/audio.js";
-import type { PillarApp } from "../app/pillar-app.js";
+import type { Feature } from "../app/feature.js";
 import type { CallDrivers, CallFeature } from "../call/call-feature.js";
 import { moduleLogger } from "../log/logger.js";
 import { clipCommands } from "./clip-commands.js";
@@ -29,7 +29,8 @@ class StoreOpener {
  * Recording on top of the call: wraps the call's microphone (shared, so the pre-roll has
  * sound) and speaker (tapped, so the officer's voice is recorded), then adds the clip store,
  * the recorder, the press snapshot, the clips.* commands and `GET /recording`.
- * Use: `callFeature({ audio: r.audio, onBuilt: r.onCall })` then `app.extend(r.extension)`.
+ * Use: `callFeature({ audio: r.audio, onBuilt: r.onCall })`, then `r.feature` after the call
+ * (src/app/compose-pillar.ts).
  */
 export function recordingFeature(o: { onBuilt?: (f: RecordingFeature) => void } = {}) {
   let mic: SharedMicrophone | undefined;
@@ -45,37 +46,39 @@ export function recordingFeature(o: { onBuilt?: (f: RecordingFeature) => void } 
     onCall: (f: CallFeature) => {
       call = f;
     },
-    extension: (app: PillarApp) => {
-      if (!call || !mic || !speaker) return [];
-      const c = app.config;
-      const log = moduleLogger("record", app.log);
-      const store = new ClipStore(join(c.dataDir, "recordings"), log);
-      const feed = call.feed;
-      const { width, height, fps } = call.drivers.camera.settings;
-      const cameraSettings = { width, height, fps };
-      const settings = () => app.config.record;
-      const recorder = new Recorder({
-        bus: app.bus,
-        store,
-        sources: { video: feed, mic, officer: speaker },
-        holds: [feed, mic],
-        settings,
-        video: () => cameraSettings,
-        log,
-      });
-      const snapshot = new SnapshotService({
-        bus: app.bus,
-        transport: app.uplink,
-        framesUpTo: (at) => recorder.framesUpTo(at),
-        pillarId: () => app.config.pillar.id,
-        maxBytes: () => settings().snapshotMaxKb * 1024,
-        log,
-      });
-      for (const def of clipCommands(store, recorder)) app.commands.register(def);
-      app.control.route("GET", "/recording", () => ({ ...recorder.status(), clips: store.list() }));
-      app.health.addSection("recording", () => recorder.health());
-      o.onBuilt?.({ store, recorder, snapshot });
-      return [new StoreOpener(store), recorder, snapshot];
-    },
+    feature: {
+      name: "recording",
+      attach(core) {
+        if (!call || !mic || !speaker) return [];
+        const log = moduleLogger("record", core.log);
+        const store = new ClipStore(join(core.dataDir, "recordings"), log);
+        const feed = call.feed;
+        const { width, height, fps } = call.drivers.camera.settings;
+        const cameraSettings = { width, height, fps };
+        const settings = () => core.config.get().record;
+        const recorder = new Recorder({
+          bus: core.bus,
+          store,
+          sources: { video: feed, mic, officer: speaker },
+          holds: [feed, mic],
+          settings,
+          video: () => cameraSettings,
+          log,
+        });
+        const snapshot = new SnapshotService({
+          bus: core.bus,
+          transport: core.uplink,
+          framesUpTo: (at) => recorder.framesUpTo(at),
+          pillarId: () => core.config.get().pillar.id,
+          maxBytes: () => settings().snapshotMaxKb * 1024,
+          log,
+        });
+        for (const def of clipCommands(store, recorder)) core.commands.register(def);
+        core.control.route("GET", "/recording", () => ({ ...recorder.status(), clips: store.list() }));
+        core.health.addSection("recording", () => recorder.health());
+        o.onBuilt?.({ store, recorder, snapshot });
+        return [new StoreOpener(store), recorder, snapshot];
+      },
+    } satisfies Feature,
   };
 }

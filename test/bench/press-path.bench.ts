@@ -25,9 +25,9 @@ export async function pressToCenter(
 ): Promise<Record<string, number>> {
   const center = await new TestCenter(broker.url, "bench-center", o.center).start("pillar/v1/+/event");
   const pillar = await new SimPillar({ button: { debounceMs: 2, stuckAfterS: 60 }, ...o.pillar }).start(broker.url);
-  await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
+  await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected");
   const edges: number[] = [];
-  pillar.app.bus.on("button.pressed", () => edges.push(performance.now()));
+  pillar.app.core.bus.on("button.pressed", () => edges.push(performance.now()));
   const lat: number[] = [];
   for (let i = 0; i < presses; i++) {
     const n = center.events("button.press").length;

@@ -101,9 +101,9 @@ async function natsFigures(presses: number): Promise<Record<string, number>> {
   });
   try {
     await pillar.start(a);
-    await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected", 60_000);
+    await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected", 60_000);
     const edges: number[] = [];
-    pillar.app.bus.on("button.pressed", () => edges.push(performance.now()));
+    pillar.app.core.bus.on("button.pressed", () => edges.push(performance.now()));
     const lat: number[] = [];
     for (let i = 0; i < presses; i++) {
       const n = center.events("button.press").length;

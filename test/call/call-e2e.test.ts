@@ -63,8 +63,8 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     expect(before.w).toBe(640);
     expect(before.h).toBe(360);
     const firstFrameAt = await page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number);
-    console.log(`press → first decoded frame: ${Math.round(firstFrameAt - pressedAt)} ms`);
-    expect(firstFrameAt - pressedAt).toBeLessThan(5000);
+    // how fast is the bench's business (call.bench.ts); here only that the first frame came after the press
+    expect(firstFrameAt).toBeGreaterThan(pressedAt);
     const cameraPid = rig.feature.drivers.camera.pid();
     expect(pidAlive(cameraPid)).toBe(true);
     expect(rig.speaker.pid()).toBeUndefined(); // not answered yet: no audio path
@@ -142,5 +142,5 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     expect(PeerSession.open).toBe(0);
     await ben.close();
     await page.close();
-  });
+  }, 240_000); // a guard only: one long story on a loaded 2-core machine
 });

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ProcessCamera, rpicamPipeline, v4l2Pipeline, x264Args } from "../../hal/camera-drivers.js";
-import { createCamera, cameraDriverOf } from "../../hal/camera-factory.js";
+import { createCamera, cameraDriverOf } from "../../src/app/drivers.js";
 import { alsaMicPipeline } from "../../hal/audio-drivers.js";
 import { startsKeyframe } from "../../src/call/rtp.js";
 import { validateConfig } from "../../src/config/validate-config.js";

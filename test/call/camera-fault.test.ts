@@ -31,8 +31,8 @@ describe("camera encoder killed mid-call", () => {
 
     const raised: Fault[] = [];
     const cleared: string[] = [];
-    rig.app.bus.on("fault.raised", (f) => raised.push(f));
-    rig.app.bus.on("fault.cleared", (f) => cleared.push(`${f.component}/${f.code}`));
+    rig.app.core.bus.on("fault.raised", (f) => raised.push(f));
+    rig.app.core.bus.on("fault.cleared", (f) => cleared.push(`${f.component}/${f.code}`));
     const oldPid = rig.feature.drivers.camera.pid();
     const killed = await (await fetch(`${rig.controlUrl}/sim/camera/kill`, { method: "POST" })).json();
     expect(killed.killed).toBe(oldPid);

@@ -88,7 +88,7 @@ describe("the demo pillar, health and faults", () => {
     pillar.io.button.failLink("cable cut");
     await center.until(() => center.events("fault").length === 1, "the fault event");
     expect(center.events("fault")[0]!.data).toMatchObject({ component: "button", code: "line.failed" });
-    expect(pillar.app.leds.pattern()).toBe("fault");
+    expect(pillar.app.core.leds.pattern()).toBe("fault");
     const n = health().length;
     await center.until(
       () => health().length > n && (health().at(-1)!.faults as unknown[]).length === 1,
@@ -98,7 +98,7 @@ describe("the demo pillar, health and faults", () => {
     // the button path still works on the other lines' behalf: a press still raises an alarm
     pillar.io.button.restoreLink();
     await center.until(() => center.events("fault.cleared").length === 1, "fault cleared");
-    expect(pillar.app.leds.pattern()).toBe("idle");
+    expect(pillar.app.core.leds.pattern()).toBe("idle");
     // the same fault raised twice is reported once
     pillar.io.button.failLink();
     pillar.io.button.failLink();

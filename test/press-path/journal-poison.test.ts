@@ -34,7 +34,7 @@ describe("a damaged or poisoned journal", () => {
     const first = await new SimPillar().start(broker.url, dir);
     for (let i = 0; i < 3; i++) await first.click();
     await center.until(() => center.events("button.press").length === 3, "3 presses delivered");
-    await center.until(() => first.app.outbox.depth === 0, "every event acknowledged");
+    await center.until(() => first.app.core.outbox.depth === 0, "every event acknowledged");
     // the disk as a power cut would leave it now (journal and high-water mark are fsync'd)
     const atCut = { journal: await readFile(journal), seq: await readFile(seqFile) };
     await first.stop();
@@ -76,7 +76,7 @@ describe("a damaged or poisoned journal", () => {
   it("a record with a valid CRC but no body: starts, reports it, seq continues above", async () => {
     const { center, second } = await scenario(poison({ k: "m", seq: 4, topic: TOPIC, cls: "alarm" }));
     await expectDamageReported(center, /1 invalid record\(s\) skipped \(seq 4\)/);
-    expect(second.app.faults.has("outbox")).toBe(false);
+    expect(second.app.core.faults.has("outbox")).toBe(false);
   });
 
   it("a record with topic pillar/#: never replayed, so the connection holds and new alarms leave", async () => {

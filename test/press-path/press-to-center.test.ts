@@ -52,7 +52,7 @@ describe("press path through a real Mosquitto", () => {
     expect(occurred).toBeGreaterThanOrEqual(before - 5);
     expect(occurred).toBeLessThanOrEqual(Date.now());
     // the LEDs show "alarm sent"
-    expect(pillar.app.leds.pattern()).toBe("alarm");
+    expect(pillar.app.core.leds.pattern()).toBe("alarm");
     expect(pillar.io.outputs.strobe.read()).toBe(true);
     expect(pillar.io.outputs.ready.read()).toBe(false);
   });
@@ -60,7 +60,7 @@ describe("press path through a real Mosquitto", () => {
   it("joins repeated presses to one incident, shows the center's acknowledgement, and closes", async () => {
     center = await new TestCenter(broker.url).start();
     pillar = await new SimPillar().start(broker.url);
-    await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
+    await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected");
     for (let i = 0; i < 3; i++) await pillar.click();
     await center.until(() => center.events("button.press").length === 3, "three presses");
     const presses = center.events("button.press");
@@ -77,13 +77,13 @@ describe("press path through a real Mosquitto", () => {
     const result = center.received.find((r) => r.topic.endsWith("/cmd/incident.ack/result"))!.payload;
     expect(result).toMatchObject({ correlationId: "c-1", ok: true, result: { state: "acknowledged", incidentId } });
     await center.until(() => center.events("incident.acknowledged").length === 1, "acknowledged event");
-    expect(pillar.app.leds.pattern()).toBe("acknowledged");
+    expect(pillar.app.core.leds.pattern()).toBe("acknowledged");
     expect(pillar.io.outputs.answered.read()).toBe(true);
 
     await center.send("pillar/v1/test-001/cmd/incident.close", { correlationId: "c-2", incidentId });
     await center.until(() => center.events("incident.closed").length === 1, "closed event");
-    expect(pillar.app.incidents.snapshot().state).toBe("idle");
-    expect(pillar.app.leds.pattern()).toBe("idle");
+    expect(pillar.app.core.incidents.snapshot().state).toBe("idle");
+    expect(pillar.app.core.leds.pattern()).toBe("idle");
     expect(pillar.io.outputs.ready.read()).toBe(true);
     // a new press opens a new incident
     await pillar.click();
@@ -94,7 +94,7 @@ describe("press path through a real Mosquitto", () => {
   it("answers bad command payloads with clear errors and changes nothing", async () => {
     center = await new TestCenter(broker.url).start();
     pillar = await new SimPillar().start(broker.url);
-    await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
+    await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected");
     await pillar.click();
     await center.until(() => center.events("button.press").length === 1, "press");
     const results = () =>
@@ -116,18 +116,18 @@ describe("press path through a real Mosquitto", () => {
     expect((missingCid.error as { code: string }).code).toBe("invalid_payload");
     expect((r.find((x) => x.correlationId === "c-5")!.error as { code: string }).code).toBe("not_found");
     expect((r.find((x) => x.correlationId === "c-6")!.error as { code: string }).code).toBe("unknown_command");
-    expect(pillar.app.incidents.snapshot().state).toBe("alarm");
-    expect(pillar.app.leds.pattern()).toBe("alarm");
+    expect(pillar.app.core.incidents.snapshot().state).toBe("alarm");
+    expect(pillar.app.core.leds.pattern()).toBe("alarm");
   });
 
   it("delivers 20 presses made while the broker is down, in seq order, once it is back", async () => {
     center = await new TestCenter(broker.url, "center-outage").start();
     pillar = await new SimPillar().start(broker.url);
-    await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
+    await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected");
     await broker.stop();
-    await waitFor(() => !pillar.app.uplink.isConnected(), "pillar sees the broker gone");
+    await waitFor(() => !pillar.app.core.uplink.isConnected(), "pillar sees the broker gone");
     for (let i = 0; i < 20; i++) await pillar.click(25);
-    await waitFor(() => pillar.app.outbox.depth >= 20, "20 presses in the outbox");
+    await waitFor(() => pillar.app.core.outbox.depth >= 20, "20 presses in the outbox");
     expect(center.events("button.press")).toHaveLength(0);
 
     await broker.start();
@@ -141,7 +141,7 @@ describe("press path through a real Mosquitto", () => {
     const seqs = [...firstSeen.values()];
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(20);
-    await waitFor(() => pillar.app.outbox.depth === 0, "outbox drained after PUBACKs");
+    await waitFor(() => pillar.app.core.outbox.depth === 0, "outbox drained after PUBACKs");
   });
 });
 
@@ -151,22 +151,22 @@ describe("an open incident across a restart", () => {
     const center = await new TestCenter(broker.url).start();
     const first = await new SimPillar().start(broker.url);
     try {
-      await waitFor(() => first.app.uplink.isConnected(), "connected");
+      await waitFor(() => first.app.core.uplink.isConnected(), "connected");
       await first.click();
       await center.until(() => center.events("button.press").length === 1, "press");
       const incidentId = center.events("button.press")[0]!.incidentId as string;
       await first.stop();
 
       const second = await new SimPillar().start(broker.url, first.dataDir);
-      expect(second.app.incidents.snapshot()).toMatchObject({ state: "alarm", incidentId, presses: 1 });
-      expect(second.app.leds.pattern()).toBe("alarm");
-      await waitFor(() => second.app.uplink.isConnected(), "reconnected");
+      expect(second.app.core.incidents.snapshot()).toMatchObject({ state: "alarm", incidentId, presses: 1 });
+      expect(second.app.core.leds.pattern()).toBe("alarm");
+      await waitFor(() => second.app.core.uplink.isConnected(), "reconnected");
       await second.click();
       await center.until(() => center.events("button.press").length === 2, "second press");
       expect(center.events("button.press")[1]).toMatchObject({ incidentId, data: { press: 2 } });
       await center.send("pillar/v1/test-001/cmd/incident.ack", { correlationId: "r-1", incidentId });
       await center.until(() => center.events("incident.acknowledged").length === 1, "ack after restart");
-      expect(second.app.leds.pattern()).toBe("acknowledged");
+      expect(second.app.core.leds.pattern()).toBe("acknowledged");
       await second.stop();
     } finally {
       await center.stop();

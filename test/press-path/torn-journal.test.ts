@@ -19,7 +19,7 @@ describe("a torn journal tail", () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const offline = await new SimPillar().start(`mqtt://127.0.0.1:${await freePort()}`, dir);
     for (let i = 0; i < 3; i++) await offline.click();
-    await waitFor(() => offline.app.outbox.depth === 3, "3 presses journaled");
+    await waitFor(() => offline.app.core.outbox.depth === 3, "3 presses journaled");
     await offline.stop();
     // a power cut in the middle of the next record's write
     const next = encodeRecord({

@@ -32,16 +32,16 @@ describe("fresh commands over a persistent session (real Mosquitto)", () => {
     proxy = await new TcpProxy(broker.port).start();
     // the pillar reaches the broker through a relay the test can cut; the center stays connected
     pillar = await new SimPillar({ pillar: { id: "test-001", mode: "production" } }).start(proxy.url);
-    await waitFor(() => pillar.app.uplink.isConnected(), "pillar connected");
+    await waitFor(() => pillar.app.core.uplink.isConnected(), "pillar connected");
     await pillar.click();
     await center.until(() => center.events("button.press").length === 1, "the press");
     const incidentId = center.events("button.press")[0]!.incidentId as string;
 
     await proxy.cut();
-    await waitFor(() => !pillar.app.uplink.isConnected(), "pillar cut off");
+    await waitFor(() => !pillar.app.core.uplink.isConnected(), "pillar cut off");
     const ack = { correlationId: "ack-while-away", incidentId, operator: "anna", issuedAt: new Date().toISOString() };
     await center.send("pillar/v1/test-001/cmd/incident.ack", ack);
-    expect(pillar.app.incidents.snapshot()).toMatchObject({ state: "alarm" });
+    expect(pillar.app.core.incidents.snapshot()).toMatchObject({ state: "alarm" });
 
     await proxy.start();
     await center.until(
@@ -49,7 +49,7 @@ describe("fresh commands over a persistent session (real Mosquitto)", () => {
       "the ack, applied after the reconnect",
     );
     expect(center.events("incident.acknowledged")[0]).toMatchObject({ incidentId, data: { operator: "anna" } });
-    expect(pillar.app.incidents.snapshot()).toMatchObject({ state: "acknowledged" });
+    expect(pillar.app.core.incidents.snapshot()).toMatchObject({ state: "acknowledged" });
     await center.until(() => results(center, "ack-while-away").length === 1, "its result");
     expect(results(center, "ack-while-away")[0]).toMatchObject({ ok: true, command: "incident.ack" });
 

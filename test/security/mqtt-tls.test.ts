@@ -71,12 +71,12 @@ describe("MQTT over mutual TLS with the reference ACL (real Mosquitto)", () => {
       () => center.events("button.press").some((e) => e.pillarId === "pillar-a"),
       "A's press over mutual TLS",
     );
-    const health = await a.app.health.snapshot();
+    const health = await a.app.core.health.snapshot();
     expect(health.clientCert).toMatchObject({ commonName: "pillar-a" });
     const cert = health.clientCert as { notAfter: string; daysLeft: number };
     expect(cert.daysLeft).toBeGreaterThan(390);
     expect(Date.parse(cert.notAfter)).toBeGreaterThan(Date.now());
-    expect(a.app.faults.list()).toEqual([]);
+    expect(a.app.core.faults.list()).toEqual([]);
   });
 
   it("a client holding A's certificate cannot write B's topics or A's commands, nor read B's commands", async () => {
@@ -168,10 +168,10 @@ describe("MQTT over mutual TLS with the reference ACL (real Mosquitto)", () => {
             .length > onlineBefore,
         "reconnected with the new certificate",
       );
-      expect(c.app.uplink.certInfo()!.serialNumber).toBe(
+      expect(c.app.core.uplink.certInfo()!.serialNumber).toBe(
         new X509Certificate(await readFile(fresh.certPath)).serialNumber,
       );
-      expect(((await c.app.health.snapshot()).clientCert as { daysLeft: number }).daysLeft).toBeGreaterThan(390);
+      expect(((await c.app.core.health.snapshot()).clientCert as { daysLeft: number }).daysLeft).toBeGreaterThan(390);
       await c.click();
       await center.until(
         () => center.events("button.press").some((e) => e.pillarId === "pillar-c"),

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
 import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
+import { createDrivers, type DriverFactory } from "../../src/app/drivers.js";
 import { PillarApp } from "../../src/app/pillar-app.js";
 import { validateConfig } from "../../src/config/validate-config.js";
 
@@ -40,6 +41,9 @@ export class SimPillar {
 
   constructor(private readonly over: Record<string, unknown> = {}) {}
 
+  /** The config's drivers, with this pillar's own sim I/O (kept across rebuilds, so tests can press it). */
+  readonly drivers: DriverFactory = async (config, log) => ({ ...(await createDrivers(config, log)), io: this.io });
+
   async start(brokerUrl: string, dataDir?: string): Promise<this> {
     this.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), "pillar-")));
     const doc = testConfigDoc({ dataDir: this.dataDir, ...this.over });
@@ -47,7 +51,7 @@ export class SimPillar {
     this.config = validateConfig(doc, "test");
     this.app = new PillarApp({
       config: this.config,
-      createIo: async () => this.io,
+      drivers: this.drivers,
       version: "0.0.0-test",
       log: pino({ level: process.env.TEST_LOG ?? "silent" }),
     });

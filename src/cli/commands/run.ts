@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { PillarConfig } from "../../../config/schema.js";
-import { createPillarIo } from "../../app/create-io.js";
-import { PillarApp } from "../../app/pillar-app.js";
+import { composePillar } from "../../app/compose-pillar.js";
+import type { ConfigOverlay } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { parseJsonText } from "../../config/config-errors.js";
 import { validateConfig } from "../../config/validate-config.js";
@@ -10,7 +10,6 @@ import { moduleLogger, rootLogger } from "../../log/logger.js";
 import { parseCliArgs, portArg } from "../args.js";
 import type { CliCommand } from "../cli-command.js";
 import { PROJECT_ROOT, SOFTWARE_VERSION } from "../version.js";
-import { runExtensions } from "./run-extensions.js";
 
 export const DEFAULT_CONFIG = process.env.PILLAR_CONFIG ?? "/etc/alarm-pillar/config.json";
 export const SIM_CONFIG = join(PROJECT_ROOT, "config/examples/sim.json");
@@ -29,11 +28,32 @@ const options = {
 
 export type RunFlags = ReturnType<typeof parseCliArgs<typeof options>>["values"];
 
-/** Load the config file and lay the command-line flags over it, then validate the result. */
+/**
+ * The flags that describe this process rather than the pillar: `--sim`, `--broker` (or the
+ * embedded broker of the demo), `--data-dir`, `--control-port`. They are laid over every config
+ * the pillar takes — the file at start, the boot partition's, a serial flash, MQTT
+ * `config.apply` — so a flash never moves the control endpoint or the data folder of a running
+ * process. Identity (`pillar.id`, location…) always comes from the config; `--id` only names
+ * the pillar of the file read at start.
+ */
+export function runOverlay(v: RunFlags, brokerUrl?: string): ConfigOverlay {
+  const url = brokerUrl ?? v.broker;
+  const dataDir = v["data-dir"];
+  const controlPort = portArg(v["control-port"], "--control-port");
+  return (c) => ({
+    ...c,
+    ...(v.sim ? { hal: { ...c.hal, driver: "sim" as const } } : {}),
+    ...(url ? { broker: { ...c.broker, url } } : {}),
+    ...(dataDir ? { dataDir } : {}),
+    ...(controlPort !== undefined ? { control: { ...c.control, port: controlPort } } : {}),
+  });
+}
+
+/** Load the config file, name it with `--id`, check it, and lay the run's overlay over it. */
 export async function resolveRunConfig(
   v: RunFlags,
   brokerUrl?: string,
-): Promise<{ config: PillarConfig; path: string }> {
+): Promise<{ config: PillarConfig; path: string; overlay: ConfigOverlay }> {
   const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
   // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
   // below is then always a whole, confirmed config, and the flags apply on top of it.
@@ -41,20 +61,12 @@ export async function resolveRunConfig(
     const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
     await recoverConfigDir(path, moduleLogger("config-applier"));
   }
-  const doc = parseJsonText(await readFile(path, "utf8"), path) as {
-    [k: string]: unknown;
-    hal?: object;
-    broker?: object;
-    pillar?: object;
-    control?: object;
-  };
-  if (v.sim) doc.hal = { ...doc.hal, driver: "sim" };
-  if (brokerUrl ?? v.broker) doc.broker = { ...doc.broker, url: brokerUrl ?? v.broker };
-  if (v["data-dir"]) doc.dataDir = v["data-dir"];
+  const doc = parseJsonText(await readFile(path, "utf8"), path) as { [k: string]: unknown; pillar?: object };
   if (v.id) doc.pillar = { ...doc.pillar, id: v.id };
-  const cp = portArg(v["control-port"], "--control-port");
-  if (cp !== undefined) doc.control = { ...doc.control, port: cp };
-  return { config: validateConfig(doc, `${path} (with command-line flags)`), path };
+  const overlay = runOverlay(v, brokerUrl);
+  // checked as the pillar will run it, overlay included (an invalid port flag is reported here)
+  const config = validateConfig(overlay(validateConfig(doc, path)), `${path} (with command-line flags)`);
+  return { config, path, overlay };
 }
 
 export const command: CliCommand = {
@@ -65,7 +77,12 @@ export const command: CliCommand = {
     `  --config   default: ${DEFAULT_CONFIG} (env PILLAR_CONFIG), with --sim: config/examples/sim.json\n` +
     "  --sim      simulated button, tamper and LEDs, driven on the control endpoint (127.0.0.1)\n" +
     "  --broker   MQTT URL; with --sim and no --broker an embedded broker is started, and the\n" +
-    "             operator page on 127.0.0.1:--console-port (default 8790)",
+    "             operator page on 127.0.0.1:--console-port (default 8790)\n" +
+    "  --id       the pillar id, for the config file read at start only\n" +
+    "Flags and applied configs: --sim, --broker (or the demo's embedded broker), --data-dir and\n" +
+    "--control-port describe this process: they are laid over every config the pillar takes (the\n" +
+    "file, the boot partition's, a serial flash, MQTT config.apply). Identity and location (pillar.id,\n" +
+    "location…) always come from the applied config.",
   async run(argv) {
     const { values: v } = parseCliArgs(argv, options, false);
     const consolePort = portArg(v["console-port"], "--console-port") ?? 8790;
@@ -80,18 +97,20 @@ export const command: CliCommand = {
       });
       await broker.start();
     }
-    const { config, path } = await resolveRunConfig(v, broker?.url);
+    const { config, path, overlay } = await resolveRunConfig(v, broker?.url);
     log.level = config.log.level;
-    const app = new PillarApp({
+    const app = composePillar({
       config,
-      createIo: (c) => createPillarIo(c, moduleLogger("hal", log)),
+      configPath: path,
+      exampleConfigPath: SIM_CONFIG,
+      overlay,
+      provisionPort: v["provision-port"],
       version: SOFTWARE_VERSION,
       log,
     });
-    await runExtensions(app, { flags: v, configPath: path, broker });
     await app.start();
     // the demo: the operator page beside the simulated pillar, on the embedded broker
-    const consoleServer = broker ? await startDemoConsole(broker.url, app.control.port, consolePort) : undefined;
+    const consoleServer = broker ? await startDemoConsole(broker.url, app.core.control.port, consolePort) : undefined;
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

@@ -10,6 +10,7 @@ import type { SimCamera } from "../../../hal/sim/sim-camera.js";
 import type { SimMicrophone } from "../../../hal/sim/sim-mic.js";
 import type { SimSpeaker } from "../../../hal/sim/sim-speaker.js";
 import { PillarApp } from "../../../src/app/pillar-app.js";
+import { createDrivers } from "../../../src/app/drivers.js";
 import { callFeature, type CallFeature } from "../../../src/call/call-feature.js";
 import { validateConfig } from "../../../src/config/validate-config.js";
 import { ConsoleServer } from "../../../center/server/console-server.js";
@@ -73,7 +74,7 @@ export class CallRig {
     return this.feature.drivers.speaker as SimSpeaker;
   }
   get controlUrl(): string {
-    return `http://127.0.0.1:${this.app.control.port}`;
+    return `http://127.0.0.1:${this.app.core.control.port}`;
   }
 
   async start(): Promise<this> {
@@ -92,13 +93,13 @@ export class CallRig {
     this.config = validateConfig(doc, "test");
     this.app = new PillarApp({
       config: this.config,
-      createIo: async () => this.io,
+      drivers: async (config, log) => ({ ...(await createDrivers(config, log)), io: this.io }),
+      features: [callFeature({ onBuilt: (f) => (this.feature = f) })],
       version: "0.0.0-test",
       log: silent,
     });
-    this.app.extend(callFeature({ onBuilt: (f) => (this.feature = f) }));
     await this.app.start();
-    await waitFor("pillar connected", () => this.app.uplink.isConnected());
+    await waitFor("pillar connected", () => this.app.core.uplink.isConnected());
     this.console = new ConsoleServer({
       brokerUrl: this.mosq.url,
       port: 0,
@@ -120,9 +121,9 @@ export class CallRig {
 
   /** Acknowledge and close the open incident (as the center would), back to idle. */
   async closeIncident(): Promise<void> {
-    const id = this.app.incidents.snapshot().incidentId;
+    const id = this.app.core.incidents.snapshot().incidentId;
     if (!id) return;
-    const cmd = this.app.commands;
+    const cmd = this.app.core.commands;
     const ack = await cmd.execute("incident.ack", JSON.stringify({ correlationId: "t-ack", incidentId: id }));
     const close = await cmd.execute("incident.close", JSON.stringify({ correlationId: "t-close", incidentId: id }));
     if (!close.ok) throw new Error(`could not close the incident: ${JSON.stringify([ack, close])}`);
