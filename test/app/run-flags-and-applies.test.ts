@@ -55,13 +55,13 @@ describe("pillar run: flags survive applied configs; applies are serialized", ()
       String(controlPort),
       "--provision-port",
       cable.b,
-    ]).start();
+    ]).start(90_000); // a guard only: the machine is shared
     delete process.env.PILLAR_FLEET_PUBKEY;
-  });
+  }, 120_000);
 
   afterEach(async () => {
     for (const c of clis.splice(0)) await c.kill();
-    await pillar.kill("SIGKILL");
+    await pillar?.kill("SIGKILL");
     await cable.kill();
     await center.stop();
     await mosq.dispose();
