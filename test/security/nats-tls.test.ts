@@ -89,7 +89,7 @@ describe("the same rules on NATS's MQTT listener with mutual TLS (verify_and_map
       },
     });
     await pillar.start(url);
-    await waitFor(() => pillar!.app.uplink.isConnected(), "pillar A connected to NATS", 30_000);
+    await waitFor(() => pillar!.app.core.uplink.isConnected(), "pillar A connected to NATS", 30_000);
     await pillar.click();
     await center.until(() => center.events("button.press").some((e) => e.pillarId === "pillar-a"), "A's press", 30_000);
 
