@@ -135,6 +135,7 @@ export class MqttUplink {
       resubscribe: false,
       queueQoSZero: false,
       protocolVersion: 4,
+      // Never call client.reconnect(): it swaps this for MQTT.js's default resend store.
       outgoingStore: new NullStore() as unknown as IStore,
       ...(m
         ? {
