@@ -53,7 +53,7 @@ async function writeBytes(): Promise<number> {
 }
 
 /** 10 s of the sim camera's RTP and the sim mic's Opus, with the encoder's CPU over them. */
-async function capture(seconds: number): Promise<{ packets: Captured[]; encoderCpuS: number }> {
+export async function capture(seconds: number): Promise<{ packets: Captured[]; encoderCpuS: number }> {
   const camera = new SimCamera({ width: 1280, height: 720, fps: 30, bitrateKbps: 2000, rotation: 0 }, "bench-rec");
   const mic = new SimMicrophone({ bitrateKbps: 24, gainDb: 0 });
   const packets: Captured[] = [];
@@ -76,7 +76,7 @@ async function capture(seconds: number): Promise<{ packets: Captured[]; encoderC
 }
 
 /** Replay captured media into a Recorder on a simulated clock; `press` makes it an incident clip. */
-async function replay(dir: string, packets: Captured[], press: boolean) {
+export async function replay(dir: string, packets: Captured[], press: boolean) {
   const store = new ClipStore(dir, silent);
   await store.open();
   const video = new Listeners<[Buffer]>();
