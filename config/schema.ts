@@ -267,6 +267,23 @@ export const PillarConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    watchdog: Type.Object(
+      {
+        maxLoopLagMs: Duration(
+          5000,
+          100,
+          60_000,
+          "a watchdog tick this late (the event loop was blocked) withholds systemd's feed",
+        ),
+        inputGraceS: Duration(
+          60,
+          1,
+          3600,
+          "a dead button line or I/O driver stops systemd's feed after this long (the pillar's own reconnects go first)",
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     provisioning: Type.Optional(
       Type.Object(
         {

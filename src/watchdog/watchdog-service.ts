@@ -1,6 +1,9 @@
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
-import type { SystemdNotifier } from "./systemd-notify.js";
+/** Where the feed goes: systemd's notify socket (see systemd-notify.ts). */
+export interface Notify {
+  notify(message: string): boolean;
+}
 
 /** Faults that mean the button is not being watched: the line itself, or the I/O driver. */
 const BUTTON_PATH_FAULTS = new Set(["button/line.failed", "hal/start.failed"]);
@@ -42,7 +45,8 @@ export class WatchdogService {
   constructor(
     private readonly o: {
       bus: PillarBus;
-      notifier?: SystemdNotifier;
+      /** Owned by the caller: it outlives a rebuild of the services. */
+      notifier?: Notify;
       /** How often to feed: half of systemd's WATCHDOG_USEC. */
       intervalMs: number;
       settings: () => WatchdogSettings;
@@ -75,7 +79,6 @@ export class WatchdogService {
       }),
       bus.on("fault.cleared", (f) => this.deadSince.delete(`${f.component}/${f.code}`)),
     );
-    this.o.notifier?.start();
     // Started last among the core services: everything before it is up, so this is "ready".
     this.o.notifier?.notify("READY=1");
     this.lastTick = Date.now();
@@ -87,8 +90,6 @@ export class WatchdogService {
     this.timer = undefined;
     for (const off of this.offs) off();
     this.offs = [];
-    this.o.notifier?.notify("STOPPING=1");
-    await this.o.notifier?.stop();
   }
 
   state(): WatchdogState {

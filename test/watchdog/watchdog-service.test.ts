@@ -13,13 +13,16 @@ describe("watchdog service → sd_notify over a real datagram socket (socat on b
   let receiver: NotifyReceiver;
   let bus: PillarBus;
   let dog: WatchdogService;
+  let notifier: SystemdNotifier;
 
   beforeEach(async () => {
     receiver = await new NotifyReceiver().start();
     bus = createBus(log);
+    notifier = new SystemdNotifier({ socket: receiver.path, log });
+    notifier.start();
     dog = new WatchdogService({
       bus,
-      notifier: new SystemdNotifier({ socket: receiver.path, log }),
+      notifier,
       // a long interval: the test drives every tick itself with explicit times
       intervalMs: 3_600_000,
       settings: () => ({ maxLoopLagMs: 500, inputGraceS: 5 }),
@@ -29,6 +32,7 @@ describe("watchdog service → sd_notify over a real datagram socket (socat on b
   });
   afterEach(async () => {
     await dog.stop();
+    await notifier.stop();
     await receiver.stop();
   });
 
@@ -75,8 +79,11 @@ describe("watchdog service → sd_notify over a real datagram socket (socat on b
     expect(dog.state().withheld).toBe(0);
   });
 
-  it("says STOPPING=1 when it stops", async () => {
+  it("a message written right before the notifier stops still arrives (STOPPING=1 at shutdown)", async () => {
     await dog.stop();
+    expect(notifier.notify("STOPPING=1")).toBe(true);
+    await notifier.stop();
+    expect(notifier.notify("WATCHDOG=1")).toBe(false);
     await waitFor(() => receiver.count("STOPPING=1") === 1, "STOPPING=1");
     expect(receiver.messages.at(-1)).toBe("STOPPING=1");
   });
