@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
 import { moduleLogger } from "../log/logger.js";
 import { DEFAULT_BOOT_DIR, provisioningFeature } from "../provisioning/provisioning-feature.js";
+import { watchdogFeature } from "../watchdog/watchdog-feature.js";
 import { createDrivers } from "./drivers.js";
 import type { Core, Feature } from "./feature.js";
 import { type ConfigOverlay, PillarApp } from "./pillar-app.js";
@@ -55,6 +56,8 @@ export function composePillar(o: ComposeOptions): PillarApp {
       }),
     );
   }
+  // last: "ready" for systemd means every other service started
+  features.push(watchdogFeature({ env: process.env, log: o.log }));
   return app;
 }
 

@@ -17,6 +17,9 @@ export function watchdogFeature(o: { env: NodeJS.ProcessEnv; log: Logger }): Fea
   const log = moduleLogger("watchdog", o.log);
   const notifier = SystemdNotifier.fromEnv(o.env, log);
   const intervalMs = WatchdogService.intervalFromEnv(o.env, DEFAULT_INTERVAL_MS);
+  // Children (encoders, gpio tools…) must not inherit the socket: with NotifyAccess=all systemd
+  // would take their messages as the pillar's (a child's stray "ERRNO=…" was seen in a test).
+  for (const k of ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]) delete o.env[k];
   return {
     name: "watchdog",
     async open() {

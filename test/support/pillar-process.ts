@@ -22,6 +22,8 @@ export class PillarProcess {
     private readonly entry = join(ROOT, "bin/pillar.mjs"),
     /** Node.js flags, e.g. the service's memory flags. */
     private readonly nodeArgs: string[] = [],
+    /** Extra environment, e.g. systemd's NOTIFY_SOCKET and WATCHDOG_USEC. */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   static async writeConfig(dir: string, doc: object): Promise<string> {
@@ -41,7 +43,7 @@ export class PillarProcess {
       {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PILLAR_LOG_LEVEL: "debug" },
+        env: { ...process.env, PILLAR_LOG_LEVEL: "debug", ...this.env },
         // its own process group: a kill reaches the pillar's children (camera, audio) too, as
         // systemd's KillMode=control-group does on a Pi, and a power cut does
         detached: true,
