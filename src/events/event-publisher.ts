@@ -3,6 +3,7 @@ import type { MessageClass } from "../outbox/journal-codec.js";
 import type { Outbox } from "../outbox/outbox.js";
 import { uuidv7 } from "../util/uuid-v7.js";
 import type { ClockSyncProbe } from "./clock-sync.js";
+import type { PillarEventMessage } from "./event-schema.js";
 
 /** Event types of the uplink contract (README "MQTT contract"). */
 export type PillarEventType =
@@ -20,17 +21,8 @@ export type PillarEventType =
 /** Types that are telemetry: dropped first (oldest first) if the journal nears its bound. */
 const TELEMETRY_TYPES = new Set<string>(["incident.closed", "fault.cleared", "button.recovered", "tamper.closed"]);
 
-export interface PillarEvent {
-  eventId: string;
-  pillarId: string;
-  seq: number;
-  type: PillarEventType;
-  occurredAt: string;
-  clockSynced: boolean;
-  location: { lat: number; lon: number; address: string; district: string };
-  incidentId?: string;
-  data?: Record<string, unknown>;
-}
+/** The envelope, derived from its JSON Schema (event-schema.ts); `type` names the contract's types. */
+export type PillarEvent = Omit<PillarEventMessage, "type"> & { type: PillarEventType };
 
 /** Builds event envelopes (id, seq, time, place) and hands them to the outbox. */
 export class EventPublisher {
