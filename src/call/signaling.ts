@@ -1,3 +1,4 @@
+import { parseBoundedJson } from "../util/bounded-json.js";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { FreshnessFields } from "../commands/freshness.js";
@@ -153,15 +154,18 @@ export type BusyMsg = Static<typeof BusyMsg>;
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 
+/** A signaling message: an SDP (≤ 64 KiB) and a few fields; flat (nothing nests deeper than 2). */
+export const SIGNALING_BOUNDS = { maxBytes: 96 * 1024, maxDepth: 4 } as const;
+
 /** Parse and validate one MQTT payload; throws an Error naming every problem. */
 export function parser<T extends TSchema>(schema: T): (payload: Buffer | string) => Static<T> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (payload) => {
     let doc: unknown;
     try {
-      doc = JSON.parse(payload.toString());
+      doc = parseBoundedJson(payload, SIGNALING_BOUNDS);
     } catch (err) {
-      throw new Error(`not JSON: ${(err as Error).message}`);
+      throw new Error(`refused (not JSON, too large or too deep): ${(err as Error).message}`);
     }
     if (!validate(doc)) {
       throw new Error((validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; "));

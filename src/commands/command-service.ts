@@ -1,9 +1,16 @@
+import { parseBoundedJson } from "../util/bounded-json.js";
 import { Type, type Static, type TObject, type TProperties } from "@sinclair/typebox";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Logger } from "pino";
 import { ajvProblems } from "../config/validate-config.js";
 import type { ConfigProblem } from "../config/config-errors.js";
 import { FreshnessFields, staleness, type FreshnessSettings } from "./freshness.js";
+
+/**
+ * A command payload: small args, except config.apply which carries a config text (≤ 256 KiB,
+ * which JSON escaping may double); flat args (the deepest schema nests 3 levels).
+ */
+export const COMMAND_BOUNDS = { maxBytes: 640 * 1024, maxDepth: 8 } as const;
 
 /** Longer correlation ids are refused and never echoed (a result is not a reflector). */
 export const MAX_CORRELATION_ID = 64;
@@ -94,13 +101,17 @@ export class CommandService {
     const at = () => new Date().toISOString();
     let doc: unknown;
     try {
-      doc = JSON.parse(payload.toString());
+      doc = parseBoundedJson(payload, COMMAND_BOUNDS);
     } catch (err) {
+      const tooBig = /bytes, more than|nested deeper/.test((err as Error).message);
       return {
         correlationId: null,
         command: name,
         ok: false,
-        error: { code: "invalid_json", message: `payload is not JSON: ${(err as Error).message}` },
+        error: {
+          code: tooBig ? "too_large" : "invalid_json",
+          message: `payload refused: ${(err as Error).message}`,
+        },
         at: at(),
       };
     }

@@ -1,3 +1,5 @@
+import { BoundedJsonError, parseBoundedJson } from "../util/bounded-json.js";
+
 /** One problem found in a config: where (JSON pointer, or file line:column) and what. */
 export interface ConfigProblem {
   path: string;
@@ -15,23 +17,20 @@ export class ConfigError extends Error {
   }
 }
 
-/** Line and column (1-based) of a character offset in a text. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, column: offset - before.lastIndexOf("\n") };
-}
+/** A config file is small: these bound it before it is parsed (depth: the schema needs < 10). */
+export const CONFIG_BOUNDS = { maxBytes: 1024 * 1024, maxDepth: 32 } as const;
 
-/** Parse JSON, turning a syntax error into a ConfigError that names line and column. */
+/**
+ * Parse a config text with its size and depth bounded first, turning every refusal into a
+ * ConfigError that names line and column (a deeply nested file never reaches the parser).
+ */
 export function parseJsonText(text: string, source: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return parseBoundedJson(text, CONFIG_BOUNDS);
   } catch (err) {
-    const msg = (err as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const where = m ? lineColumn(text, Number(m[1])) : undefined;
-    throw new ConfigError(source, [
-      { path: where ? `line ${where.line}, column ${where.column}` : "(file)", message: `not valid JSON: ${msg}` },
-    ]);
+    if (!(err instanceof BoundedJsonError)) throw err;
+    const path = err.at ? `line ${err.at.line}, column ${err.at.column}` : "(file)";
+    const message = err.at ? err.message.slice(err.message.indexOf(": ") + 2) : err.message;
+    throw new ConfigError(source, [{ path, message }]);
   }
 }

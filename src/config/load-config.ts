@@ -1,13 +1,23 @@
-import { readFile, copyFile } from "node:fs/promises";
+import { readFile, copyFile, stat } from "node:fs/promises";
 import { CONFIG_VERSION, type PillarConfig } from "../../config/schema.js";
 import { atomicWriteFile } from "../fsutil/atomic-write.js";
-import { parseJsonText } from "./config-errors.js";
+import { CONFIG_BOUNDS, ConfigError, parseJsonText } from "./config-errors.js";
 import { migrateConfig } from "./migrate-config.js";
 import { validateConfig } from "./validate-config.js";
 
+/** Read a config file's text, refusing one larger than the bound before reading it. */
+async function readConfigText(path: string): Promise<string> {
+  const { size } = await stat(path);
+  if (size > CONFIG_BOUNDS.maxBytes)
+    throw new ConfigError(path, [
+      { path: "(file)", message: `${size} bytes, more than the limit of ${CONFIG_BOUNDS.maxBytes}` },
+    ]);
+  return readFile(path, "utf8");
+}
+
 /** Read and validate a config file; throws ConfigError naming every bad field. */
 export async function loadConfigFile(path: string): Promise<PillarConfig> {
-  const text = await readFile(path, "utf8");
+  const text = await readConfigText(path);
   return validateConfig(parseJsonText(text, path), path);
 }
 
@@ -17,7 +27,7 @@ export async function loadConfigFile(path: string): Promise<PillarConfig> {
  * the file was already current.
  */
 export async function migrateConfigFile(path: string): Promise<string | null> {
-  const text = await readFile(path, "utf8");
+  const text = await readConfigText(path);
   const doc = parseJsonText(text, path);
   const { config, from } = migrateConfig(doc, path);
   if (from === CONFIG_VERSION) return null;

@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 
+/** The control endpoint's requests are tiny (sim hooks, state); anything larger is refused. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 export type RouteHandler = (req: IncomingMessage, body: string, url: URL) => Promise<unknown> | unknown;
 
 /** An HTTP error with a status code, for route handlers. */
@@ -69,11 +72,23 @@ export class ControlServer {
     }
     if (!handler)
       return send(404, { error: `no route ${req.method} ${url.pathname}`, routes: [...this.routes.keys()] });
-    let body = "";
-    for await (const chunk of req) {
-      body += chunk;
-      if (body.length > 1_000_000) return send(413, { error: "body too large" });
+    // bounded before reading: the declared length first, then the bytes actually received
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      req.resume();
+      return send(413, { error: `body too large (limit ${MAX_BODY_BYTES} bytes)` });
     }
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        return send(413, { error: `body too large (limit ${MAX_BODY_BYTES} bytes)` });
+      }
+      parts.push(chunk);
+    }
+    const body = Buffer.concat(parts).toString("utf8");
     try {
       send(200, (await handler(req, body, url)) ?? { ok: true });
     } catch (err) {

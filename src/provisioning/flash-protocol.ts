@@ -1,4 +1,5 @@
 import { crc32 } from "node:zlib";
+import { parseBoundedJson } from "../util/bounded-json.js";
 
 /**
  * The `pillar flash` line protocol (docs/provisioning.md "Flash protocol"). Every frame is one
@@ -71,10 +72,15 @@ export function decodeFrame(line: string): { frame: Record<string, unknown> & { 
   const json = text.slice(0, star);
   if (crcHex(json) !== text.slice(star + 1).toLowerCase()) return { error: "frame checksum mismatch" };
   try {
-    const frame = JSON.parse(json) as Record<string, unknown>;
+    // frames are flat: a deep one is refused by a scan, never by the parser's recursion
+    const frame = parseBoundedJson(json, { maxBytes: 16 * 1024, maxDepth: 4 }) as Record<string, unknown>;
     if (typeof frame?.t !== "string") return { error: "frame without a type" };
     return { frame: frame as Record<string, unknown> & { t: string } };
-  } catch {
-    return { error: "frame is not JSON" };
+  } catch (err) {
+    return {
+      error: /nested deeper|more than the limit/.test((err as Error).message)
+        ? "frame too deep or too large"
+        : "frame is not JSON",
+    };
   }
 }

@@ -13,7 +13,7 @@ import { SocatPair } from "./helpers/socat-pair.js";
  * `pillar flash` end to end: the CLI in one process, the pillar's provisioning listener in
  * another, joined by real socat pty pairs (and, for line faults, a proxy between two pairs).
  */
-describe("pillar flash over a serial cable (socat pty pair)", () => {
+describe("pillar flash over a serial cable (socat pty pair)", { timeout: 180_000 }, () => {
   let dir: string;
   let keys: GeneratedKeys;
   let configPath: string;

@@ -37,7 +37,7 @@ export class Child {
   }
 
   /** Wait until the output matches `re`; fails with the output if the child exits first. */
-  async waitFor(re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  async waitFor(re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const m = this.output.match(re);
