@@ -33,8 +33,8 @@ describe("a damaged or poisoned journal", () => {
 
     const first = await new SimPillar().start(broker.url, dir);
     for (let i = 0; i < 3; i++) await first.click();
-    await center.until(() => center.events("button.press").length === 3, "3 presses delivered");
-    await center.until(() => first.app.core.outbox.depth === 0, "every event acknowledged");
+    await center.until(() => center.events("button.press").length === 3, "3 presses delivered", 60_000);
+    await center.until(() => first.app.core.outbox.depth === 0, "every event acknowledged", 60_000);
     // the disk as a power cut would leave it now (journal and high-water mark are fsync'd)
     const atCut = { journal: await readFile(journal), seq: await readFile(seqFile) };
     await first.stop();
@@ -46,7 +46,7 @@ describe("a damaged or poisoned journal", () => {
     const second = await new SimPillar().start(broker.url, dir);
     cleanups.push(() => second.stop());
     await second.click();
-    await center.until(() => center.events("button.press").length === 4, "a new press after the damage");
+    await center.until(() => center.events("button.press").length === 4, "a new press after the damage", 60_000);
     const press = center.events("button.press")[3]!;
     expect(Number.isInteger(press.seq)).toBe(true);
     expect(press.seq as number).toBeGreaterThan(Math.max(...sentBefore));
