@@ -47,7 +47,10 @@ describe("fleet keys and config signatures", () => {
     const ok = Child.cli(["config", "validate", path, "--key", keys.publicKeyPath]);
     expect(await ok.exited).toBe(0);
     expect(ok.stdout).toContain(`signed by key ${keys.keyId}`);
-    await writeFile(path, (await readFile(path, "utf8")).replace("Amir Temur", "Amir Timur"));
+    const signed = await readFile(path, "utf8");
+    const tampered = signed.replace("Гоголь көшесі, 1", "Гоголь көшесі, 2");
+    expect(tampered).not.toBe(signed); // the edit really changes the signed bytes
+    await writeFile(path, tampered);
     const bad = Child.cli(["config", "validate", path, "--key", keys.publicKeyPath]);
     expect(await bad.exited).toBe(1);
     expect(bad.stderr).toMatch(/was changed after signing/);
