@@ -52,7 +52,6 @@ describe("the systemd watchdog, as the service runs it", () => {
 
   it("a stalled event loop withholds the feed", async () => {
     const before = await health();
-    const fedBefore = receiver.count("WATCHDOG=1");
     const res = await pillar.http("POST", "/sim/debug/stall?ms=1500");
     expect(res.stalledMs).toBe(1500);
     // nothing could be fed while the loop was blocked; the tick that came late withheld its feed
@@ -61,7 +60,6 @@ describe("the systemd watchdog, as the service runs it", () => {
       return h.withheld > before.withheld ? h : undefined;
     }, "a withheld feed");
     expect(after.longestStallMs).toBeGreaterThanOrEqual(1000);
-    expect(receiver.count("WATCHDOG=1") - fedBefore).toBeLessThanOrEqual(after.feeds - before.feeds);
     // and once the loop turns again, it feeds again
     await waitFor(async () => (await health()).withholding === null, "feeding again");
   });
