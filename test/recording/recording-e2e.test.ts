@@ -154,6 +154,8 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     expect(times.length).toBeGreaterThan(50);
     expect(times.every((t, i) => i === 0 || t > times[i - 1]!)).toBe(true);
     const p = await probe(file);
-    expect(Math.abs(p.durationS - (Date.parse(clip.end) - Date.parse(clip.start)) / 1000)).toBeLessThan(1);
+    // The camera's restart gap is in the index's wall-clock span but not in the media (timestamps
+    // continue monotonic across it), so the media may be shorter than the span, never longer.
+    expect(p.durationS).toBeLessThan((Date.parse(clip.end) - Date.parse(clip.start)) / 1000 + 1);
   }, 180_000);
 });
