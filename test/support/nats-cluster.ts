@@ -1,22 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, sleep } from "./free-port.js";
+import { canConnect, freePort, sleep } from "./free-port.js";
 
 const NATS = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
-}
 
 interface NatsNode {
   name: string;
