@@ -2,6 +2,7 @@ import nodeDataChannel, { type PeerConnection, type Track } from "node-datachann
 import type { Logger } from "pino";
 import { settleWithin, withDeadline } from "../../hal/deadline.js";
 import type { GopCache } from "./gop-cache.js";
+import { releaseNativeMemorySoon } from "../util/native-memory.js";
 import { isRtcp, parseRtp, RtpRewriter } from "./rtp.js";
 
 const { PeerConnection: PC, Video, Audio, RtcpNackResponder, RtcpReceivingSession } = nodeDataChannel;
@@ -195,6 +196,7 @@ export class PeerSession {
     this.handlers = [];
     this.closing = settleWithin(closed, CLOSE_DEADLINE_MS, undefined).finally(() => {
       this.closedWaiter = undefined;
+      releaseNativeMemorySoon();
     });
     return this.closing;
   }

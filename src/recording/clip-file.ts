@@ -4,27 +4,61 @@ import { type FileHandle, open } from "node:fs/promises";
 import { fsyncDir } from "../fsutil/atomic-write.js";
 import { fragment, initSegment, type TrackInfo, type TrackRun } from "./fmp4.js";
 
+/** What the writer needs of an open file (a `FileHandle`; tests may hand a slower one). */
+export type ClipFileHandle = Pick<FileHandle, "write" | "sync" | "close">;
+
+export interface ClipWriterOptions {
+  /** Opens a new clip file (default: `open(path, "wx")`). */
+  openFile?: (path: string) => Promise<ClipFileHandle>;
+  /** Bound of fragments waiting behind a slow write (default `DEFAULT_WRITE_BACKLOG_BYTES`). */
+  maxBacklogBytes?: number;
+}
+
+/** Fragments waiting for the write in flight: written together, with one fsync (group commit). */
+interface Batch {
+  bufs: Buffer[];
+  bytes: number;
+  media: number;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Default bound of fragments waiting for a slow card, in bytes (≈ a minute of 2 Mbit/s video). */
+export const DEFAULT_WRITE_BACKLOG_BYTES = 16 * 1024 * 1024;
+
 /**
- * One fMP4 file being written: the init segment, then each fragment appended and fsynced
- * before the next, so after a power cut the file holds whole fragments plus at most one cut
- * short (which the repair drops). Writes are serialized; nothing is ever rewritten in place.
+ * One fMP4 file being written: the init segment, then fragments appended in order, each on disk
+ * (fsynced) before its promise resolves, so after a power cut the file holds whole fragments plus
+ * at most one cut short (which the repair drops). Nothing is ever rewritten in place.
+ *
+ * Group commit: while one write + fsync is in flight, the fragments that arrive wait in one batch
+ * that is written with a single write and fsync after it. An SD card whose fsync takes longer than
+ * a fragment's span therefore costs latency, not a growing queue. The batch is bounded
+ * (`maxBacklogBytes`): a fragment that would exceed it is dropped and counted (the clip keeps
+ * playing from the next keyframe) rather than letting memory grow until the pillar dies.
  */
 export class ClipWriter {
   private seq = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private writing: Promise<void> | undefined;
+  private next: Batch | undefined;
+  private failed: Error | undefined;
   /** Bytes in the file (after the writes done so far). */
   bytes = 0;
   /** Media bytes (sample data) written, for the write-amplification figure. */
   mediaBytes = 0;
+  /** Writes (each one fsync) of fragments, and fragments dropped because the disk fell behind. */
+  readonly stats = { fragments: 0, writes: 0, dropped: 0 };
 
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fh: ClipFileHandle,
+    private readonly maxBacklogBytes: number,
   ) {}
 
-  static async create(path: string, tracks: TrackInfo[]): Promise<ClipWriter> {
-    const fh = await open(path, "wx");
-    const w = new ClipWriter(path, fh);
+  static async create(path: string, tracks: TrackInfo[], o: ClipWriterOptions = {}): Promise<ClipWriter> {
+    const fh = await (o.openFile ?? ((p: string) => open(p, "wx")))(path);
+    const w = new ClipWriter(path, fh, o.maxBacklogBytes ?? DEFAULT_WRITE_BACKLOG_BYTES);
     const init = initSegment(tracks);
     await fh.write(init);
     await fh.sync();
@@ -33,24 +67,78 @@ export class ClipWriter {
     return w;
   }
 
-  /** Append one fragment (runs without samples are left out); resolves once it is on disk. */
+  /**
+   * Append one fragment (runs without samples are left out); resolves once it is on disk.
+   * Rejects when it was dropped (backlog full) or a write failed.
+   */
   append(runs: TrackRun[]): Promise<void> {
-    if (!runs.some((r) => r.samples.length > 0)) return this.chain;
-    const buf = fragment(++this.seq, runs);
-    const media = runs.reduce((n, r) => n + r.samples.reduce((m, s) => m + s.data.length, 0), 0);
-    this.chain = this.chain.then(async () => {
-      await this.fh.write(buf);
+    if (this.failed) return Promise.reject(this.failed);
+    if (!runs.some((r) => r.samples.length > 0)) return this.settled();
+    const batch = (this.next ??= newBatch());
+    // Sequence numbers stay consecutive over the fragments actually written.
+    const buf = fragment(this.seq + 1, runs);
+    if (batch.bytes > 0 && batch.bytes + buf.length > this.maxBacklogBytes) {
+      this.stats.dropped++;
+      return Promise.reject(new Error(`disk too slow: fragment dropped (${this.stats.dropped} so far)`));
+    }
+    this.seq++;
+    batch.bufs.push(buf);
+    batch.bytes += buf.length;
+    batch.media += runs.reduce((n, r) => n + r.samples.reduce((m, s) => m + s.data.length, 0), 0);
+    this.stats.fragments++;
+    this.kick();
+    return batch.promise;
+  }
+
+  /** Start writing the waiting batch when no write is in flight. */
+  private kick(): void {
+    if (this.writing || !this.next) return;
+    const b = this.next;
+    this.next = undefined;
+    this.writing = (async () => {
+      if (this.failed) throw this.failed;
+      const data = b.bufs.length === 1 ? b.bufs[0]! : Buffer.concat(b.bufs);
+      await this.fh.write(data);
       await this.fh.sync();
-      this.bytes += buf.length;
-      this.mediaBytes += media;
+      this.bytes += data.length;
+      this.mediaBytes += b.media;
+      this.stats.writes++;
+    })();
+    this.writing.then(b.resolve, (err: Error) => {
+      this.failed ??= err;
+      b.reject(err);
     });
-    return this.chain;
+    void this.writing
+      .catch(() => undefined)
+      .finally(() => {
+        this.writing = undefined;
+        this.kick();
+      });
+  }
+
+  /** Resolves once everything appended so far is on disk (or failed). */
+  async settled(): Promise<void> {
+    while (this.writing || this.next) {
+      await (this.next?.promise ?? this.writing)?.catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {
-    await this.chain.catch(() => undefined);
+    await this.settled();
     await this.fh.close().catch(() => undefined);
   }
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A dropped or failed batch is reported through the promise returned by append.
+  promise.catch(() => undefined);
+  return { bufs: [], bytes: 0, media: 0, promise, resolve, reject };
 }
 
 /** Timescale of each track id the recorder writes (1: video, 2: mic, 3: officer). */

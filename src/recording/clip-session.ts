@@ -15,6 +15,8 @@ export interface ClipSessionOptions {
   video: { width: number; height: number; fps: number };
   fragmentMs: number;
   log: Logger;
+  /** A write failed or a fragment was dropped (the recorder reports it as a fault). */
+  onError?: (message: string) => void;
 }
 
 /**
@@ -74,7 +76,9 @@ export class ClipSession {
     if (!m) return;
     const runs = m.take(all);
     this.fragmentStart = m.lastAt;
-    this.chain = this.chain.then(async () => {
+    // Handed to the writer at once (it batches what a slow fsync holds up), in order: every
+    // flush goes through the same `opening` promise, whose callbacks run in registration order.
+    this.chain = (this.opening ?? Promise.resolve()).then(async () => {
       if (!this.writer) return;
       try {
         await this.writer.append(runs);
@@ -106,7 +110,7 @@ export class ClipSession {
     ];
     try {
       await store.begin(entry, () => this.bytes);
-      this.writer = await ClipWriter.create(join(store.dir, entry.file), tracks);
+      this.writer = await ClipWriter.create(join(store.dir, entry.file), tracks, store.writerOptions);
       this.o.log.info({ clip: this.id, kind: this.o.kind, incidentId: this.o.incidentId }, "clip started");
     } catch (err) {
       this.fail(err as Error);
@@ -114,8 +118,16 @@ export class ClipSession {
   }
 
   private fail(err: Error): void {
+    const first = this.lastError === undefined;
     this.lastError = err.message;
-    this.o.log.error({ clip: this.id, err: err.message }, "clip write failed");
+    // One log line per clip and kind of trouble, not one per dropped fragment.
+    if (first) this.o.log.error({ clip: this.id, err: err.message }, "clip write failed");
+    this.o.onError?.(err.message);
+  }
+
+  /** The writer's counts: fragments written, writes (fsyncs) and fragments dropped. */
+  get writeStats(): { fragments: number; writes: number; dropped: number } | undefined {
+    return this.writer?.stats;
   }
 
   /** Write what is left, close the file and complete its index entry. */
@@ -124,6 +136,7 @@ export class ClipSession {
     this.flush(true);
     this.finished = true;
     await this.chain;
+    await this.writer?.settled();
     const w = this.writer;
     if (!w || !this.muxer) return undefined;
     await w.close();

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { atomicWriteFile } from "../fsutil/atomic-write.js";
-import { repairClip, sha256File } from "./clip-file.js";
+import { type ClipWriterOptions, repairClip, sha256File } from "./clip-file.js";
 
 export type ClipKind = "incident" | "continuous";
 export type ClipState = "recording" | "complete" | "repaired";
@@ -49,6 +49,8 @@ export class ClipStore {
   constructor(
     readonly dir: string,
     private readonly log: Logger,
+    /** How clip files are opened and how far a slow card may fall behind (tests slow the disk). */
+    readonly writerOptions: ClipWriterOptions = {},
   ) {}
 
   private get indexPath(): string {

@@ -91,6 +91,7 @@ export class Recorder {
   /** Sample bytes in the clips finished so far (the bench's write-amplification figure). */
   mediaBytesWritten = 0;
   lastError: string | null = null;
+  private writeFault = false;
 
   constructor(private readonly d: RecorderDeps) {
     this.now = d.now ?? Date.now;
@@ -236,6 +237,7 @@ export class Recorder {
       video: this.d.video(),
       fragmentMs: s.fragmentMs,
       log: this.d.log,
+      onError: (message) => this.writeTrouble(message),
     });
     this.d.bus.emit("record.clip", { clipId: clip.id, kind, incidentId, state: "started", at: this.now() });
     return clip;
@@ -294,6 +296,14 @@ export class Recorder {
     }
   }
 
+  /** A clip write failed or the card fell behind: one `record.write` fault until a clip ends clean. */
+  private writeTrouble(message: string): void {
+    this.lastError = message;
+    if (this.writeFault) return;
+    this.writeFault = true;
+    this.d.bus.emit("fault.raised", { component: "record", code: "write", message, at: this.now() });
+  }
+
   private close(session: ClipSession): void {
     this.housekeeping = this.housekeeping.then(() => this.finish(session));
   }
@@ -303,6 +313,10 @@ export class Recorder {
       const e = await session.finish();
       this.mediaBytesWritten += session.mediaBytes;
       if (session.lastError) this.lastError = session.lastError;
+      else if (e && this.writeFault) {
+        this.writeFault = false;
+        this.d.bus.emit("fault.cleared", { component: "record", code: "write", at: this.now() });
+      }
       if (e)
         this.d.bus.emit("record.clip", {
           clipId: e.id,

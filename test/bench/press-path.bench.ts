@@ -76,7 +76,7 @@ async function outboxRate(): Promise<Record<string, number>> {
 
 export const DIST_ENTRY = fileURLToPath(new URL("../../dist/pillar.mjs", import.meta.url));
 /** The Node.js flags of the systemd service (scripts/alarm-pillar.service). */
-export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode"];
+export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode", "--expose-gc"];
 
 /** `pillar run` as its own process: cold start to the retained online status, then idle cost. */
 async function processFigures(broker: TestMosquitto): Promise<Record<string, number>> {

@@ -16,6 +16,9 @@ export interface SoakSample {
   /** Seconds since the start. */
   tS: number;
   rssMb: number;
+  /** V8 heap in use and memory outside it (buffers, native), from the pillar's last health message. */
+  heapMb?: number;
+  externalMb?: number;
   fds: number;
   children: number;
   cycles: number;
@@ -117,6 +120,7 @@ export async function startSoak(o: {
         at: Date.now(),
         tS: (Date.now() - t0) / 1000,
         rssMb: await rssMb(pid),
+        ...lastHealthMemory(center),
         fds: await fdCount(pid),
         children: await descendants(pid),
         cycles,
@@ -175,6 +179,13 @@ export async function startSoak(o: {
     await mosq.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The heap and external figures of the pillar's last health message, when one came. */
+function lastHealthMemory(center: TestCenter): { heapMb?: number; externalMb?: number } {
+  const h = center.received.findLast((r) => r.topic.endsWith("/health"));
+  const m = h?.payload.memoryMb as { heapUsed?: number; external?: number } | undefined;
+  return m ? { heapMb: m.heapUsed, externalMb: m.external } : {};
 }
 
 /** One press → call → close cycle, each step waiting for the pillar's answer. */

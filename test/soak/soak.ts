@@ -27,7 +27,7 @@ const result = await startSoak({
   sampleMs: sampleS * 1000,
   onSample: (s: SoakSample) =>
     console.log(
-      `${new Date(s.at).toISOString()}  t=${Math.round(s.tS)}s  rss=${s.rssMb.toFixed(1)}MB  fds=${s.fds}  children=${s.children}  cycles=${s.cycles}  errors=${s.errors}`,
+      `${new Date(s.at).toISOString()}  t=${Math.round(s.tS)}s  rss=${s.rssMb.toFixed(1)}MB  heap=${s.heapMb ?? "?"}MB  ext=${s.externalMb ?? "?"}MB  fds=${s.fds}  children=${s.children}  cycles=${s.cycles}  errors=${s.errors}`,
     ),
 });
 console.log(JSON.stringify(result));
