@@ -14,9 +14,9 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { ConsoleServer } from "../../center/server/console-server.js";
-import { startChromium } from "../call/helpers/chromium.js";
+import { startChromium } from "../support/chromium.js";
 import { officerVoiceWav } from "../call/helpers/call-rig.js";
-import { sleep, waitFor } from "../call/helpers/procs.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
@@ -65,11 +65,11 @@ export async function runCallBench(
         await sleep(100);
       }
       await waitFor(
-        "idle",
         async () => ((await pillar.http("GET", "/state")).incident as { state: string }).state === "idle",
+        "idle",
         10_000,
       );
-      await waitFor("no session", async () => (await pillar.http("GET", "/call")).session === null, 10_000);
+      await waitFor(async () => (await pillar.http("GET", "/call")).session === null, "no session", 10_000);
     };
 
     if (process.env.BENCH_CALL_PROFILE) {
@@ -83,8 +83,8 @@ export async function runCallBench(
       const t0 = Date.now();
       await pillar.click(40);
       const first = await waitFor(
-        "first frame",
         () => page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number | null),
+        "first frame",
         20_000,
       );
       lat.push(first - t0);
@@ -104,8 +104,8 @@ export async function runCallBench(
     // The last call: answer (two-way audio), let it settle, then measure 10 s of streaming.
     await page.locator(".card.alarm button.answer").first().click();
     await waitFor(
-      "answered",
       async () => ((await pillar.http("GET", "/call")).session as { state: string } | null)?.state === "answered",
+      "answered",
       10_000,
     );
     await sleep(2000);

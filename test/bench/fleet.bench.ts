@@ -20,7 +20,7 @@ import { buildFleet } from "../../src/provisioning/fleet-builder.js";
 import { flashOverSerial } from "../../src/provisioning/flash-client.js";
 import { generateFleetKeys } from "../../src/provisioning/fleet-keys.js";
 import { ProvisioningListener } from "../../src/provisioning/provisioning-listener.js";
-import { SocatPair } from "../provisioning/helpers/socat-pair.js";
+import { SocatPair } from "../support/socat-pair.js";
 import { pillarDoc, writeConfig } from "../provisioning/helpers/fixtures.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../config/examples/fleet/", import.meta.url));

@@ -8,7 +8,7 @@ import { createBus } from "../../src/bus/events.js";
 import { Journal } from "../../src/outbox/journal.js";
 import { Outbox } from "../../src/outbox/outbox.js";
 import { TestCenter } from "../support/center.js";
-import { sleep, waitFor } from "../support/free-port.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { SimPillar, testConfigDoc } from "../support/sim-pillar.js";

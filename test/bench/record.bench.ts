@@ -23,7 +23,7 @@ import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { createBus } from "../../src/bus/events.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
 import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
-import { sleep, waitFor } from "../call/helpers/procs.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
@@ -62,7 +62,7 @@ export async function capture(seconds: number): Promise<{ packets: Captured[]; e
   mic.onRtp((p) => on && packets.push({ at: Date.now(), kind: "mic", p }));
   try {
     await Promise.all([camera.start(), mic.start()]);
-    await waitFor("camera packets", () => camera.pid() && packets.length === 0, 20_000);
+    await waitFor(() => camera.pid() && packets.length === 0, "camera packets", 20_000);
     await sleep(2000);
     on = true;
     const c0 = await cpuSeconds(camera.pid()!);
@@ -140,14 +140,14 @@ async function snapshotMs(presses: number): Promise<number[]> {
   try {
     await pillar.start(40_000);
     await waitFor(
-      "pre-roll",
       async () => ((await pillar.http("GET", "/recording")).preRoll?.spanMs ?? 0) > 2000,
+      "pre-roll",
       40_000,
     );
     for (let i = 0; i < presses; i++) {
       const pressedAt = Date.now();
       await pillar.click();
-      const snap = await waitFor("snapshot", () => got[i], 20_000);
+      const snap = await waitFor(() => got[i], "snapshot", 20_000);
       ms.push(snap.at - pressedAt);
       for (const cmd of ["incident.ack", "incident.close"]) {
         await center.publishAsync(
@@ -156,7 +156,7 @@ async function snapshotMs(presses: number): Promise<number[]> {
           { qos: 1 },
         );
       }
-      await waitFor("idle", async () => (await pillar.http("GET", "/state")).incident.state === "idle", 20_000);
+      await waitFor(async () => (await pillar.http("GET", "/state")).incident.state === "idle", "idle", 20_000);
     }
     return ms.sort((a, b) => a - b);
   } finally {

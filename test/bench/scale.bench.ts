@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { FleetSimulator, type SimPress } from "../../src/fleet-sim/fleet-simulator.js";
 import { simSites } from "../../src/fleet-sim/sim-sites.js";
 import { TestCenter } from "../support/center.js";
-import { sleep, waitFor } from "../support/free-port.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { TestNatsCluster } from "../support/nats-cluster.js";
 import { SimPillar } from "../support/sim-pillar.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt, { type IClientOptions } from "mqtt";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PeerSession } from "../../src/call/peer-session.js";
-import { startChromium, type RunningChromium } from "./helpers/chromium.js";
+import { startChromium, type RunningChromium } from "../support/chromium.js";
 import { CallRig, OUTPUT_DIR, officerVoiceWav } from "./helpers/call-rig.js";
-import { childPids, commOf, pidAlive, waitFor } from "./helpers/procs.js";
+import { childPids, commOf, pidAlive } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 
 /** Frames the page's alarm card decoded, and the video's size. */
 function videoStats(page: Page) {
@@ -53,11 +54,11 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
 
     // The page connected at once: the sim camera's frames decode in the alarm card.
     const before = await waitFor(
-      "decoded frames",
       async () => {
         const s = await videoStats(page);
         return s && s.rvfc >= 10 && s.total >= 10 ? s : null;
       },
+      "decoded frames",
       20_000,
     );
     expect(before.w).toBe(640);
@@ -75,11 +76,11 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await expect.poll(() => rig.feature.call.snapshot()?.state, { timeout: 10_000 }).toBe("answered");
     await expect.poll(() => card.locator(".state").textContent()).toBe("talking with officer-anna");
     const loud = await waitFor(
-      "the officer's voice on the pillar speaker",
       () => {
         const db = rig.speaker.loudestSince(answeredAt);
         return db > -35 ? db : null;
       },
+      "the officer's voice on the pillar speaker",
       15_000,
     );
     console.log(`officer voice on the pillar speaker: ${loud.toFixed(1)} dBFS RMS (loudest 100 ms)`);

@@ -8,7 +8,8 @@ import { startsKeyframe } from "../../src/call/rtp.js";
 import { validateConfig } from "../../src/config/validate-config.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { decode } from "./helpers/h264-decode.js";
-import { pidAlive, waitFor } from "./helpers/procs.js";
+import { pidAlive } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 
 const hd = { width: 1280, height: 720, fps: 30, bitrateKbps: 2000, rotation: 0 };
 
@@ -105,8 +106,8 @@ describe("camera driver command lines (for the Pi; argument-tested here)", () =>
     try {
       expect(cam.pids()).toHaveLength(2);
       await waitFor(
-        "two keyframes",
         () => new Set(got.filter((p) => startsKeyframe(p)).map((p) => p.readUInt32BE(4))).size >= 2,
+        "two keyframes",
         10_000,
       );
       const first = got.findIndex((p) => startsKeyframe(p));
@@ -115,10 +116,10 @@ describe("camera driver command lines (for the Pi; argument-tested here)", () =>
       // One of the two dying takes the other with it, and the pipeline comes back.
       const [a, b] = cam.pids();
       process.kill(b!, "SIGKILL");
-      await waitFor("both gone", () => !pidAlive(a) && !pidAlive(b), 5000);
-      await waitFor("restarted pipeline", () => cam.pids().length === 2 && !cam.pids().includes(a!), 5000);
+      await waitFor(() => !pidAlive(a) && !pidAlive(b), "both gone", 5000);
+      await waitFor(() => cam.pids().length === 2 && !cam.pids().includes(a!), "restarted pipeline", 5000);
       const n = got.length;
-      await waitFor("packets from the restarted pipeline", () => got.length > n + 10, 10_000);
+      await waitFor(() => got.length > n + 10, "packets from the restarted pipeline", 10_000);
     } finally {
       const pids = cam.pids();
       await cam.stop();
@@ -132,13 +133,13 @@ describe("camera driver command lines (for the Pi; argument-tested here)", () =>
     let out = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     const { encoderPid } = await waitFor(
-      "the child's encoder pid",
       () => (out.includes("\n") ? (JSON.parse(out) as { encoderPid: number }) : null),
+      "the child's encoder pid",
       15_000,
     );
     expect(pidAlive(encoderPid)).toBe(true);
     child.kill("SIGKILL");
-    await waitFor("the orphaned encoder killed by the kernel", () => !pidAlive(encoderPid), 5000);
+    await waitFor(() => !pidAlive(encoderPid), "the orphaned encoder killed by the kernel", 5000);
     expect(pidAlive(child.pid)).toBe(false);
   });
 });

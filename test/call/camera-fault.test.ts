@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../../src/bus/events.js";
-import { startChromium, type RunningChromium } from "./helpers/chromium.js";
+import { startChromium, type RunningChromium } from "../support/chromium.js";
 import { CallRig } from "./helpers/call-rig.js";
-import { pidAlive, waitFor } from "./helpers/procs.js";
+import { pidAlive } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 import { TestCenter } from "../support/center.js";
 
 describe("camera encoder killed mid-call", () => {
@@ -45,7 +46,7 @@ describe("camera encoder killed mid-call", () => {
       5000,
     );
 
-    await waitFor("camera fault on the bus", () => raised.some((f) => f.component === "camera"), 5000);
+    await waitFor(() => raised.some((f) => f.component === "camera"), "camera fault on the bus", 5000);
     expect(raised.find((f) => f.component === "camera")!.message).toMatch(/ffmpeg exited \(SIGKILL\)/);
     await center.until(
       () => center.events("fault").some((e) => (e.data as any)?.component === "camera"),
@@ -54,17 +55,17 @@ describe("camera encoder killed mid-call", () => {
     );
 
     const newPid = await waitFor(
-      "a restarted encoder",
       () => {
         const p = rig.feature.drivers.camera.pid();
         return p && p !== oldPid && pidAlive(p) ? p : null;
       },
+      "a restarted encoder",
       10_000,
     );
     expect(pidAlive(oldPid)).toBe(false);
     await waitFor(
-      "fault cleared by the first packet after the restart",
       () => cleared.includes("camera/encoder.died"),
+      "fault cleared by the first packet after the restart",
       10_000,
     );
     await center.until(

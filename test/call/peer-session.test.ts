@@ -3,8 +3,9 @@ import { pino } from "pino";
 import { SimCamera } from "../../hal/sim/sim-camera.js";
 import { GopCache } from "../../src/call/gop-cache.js";
 import { PeerSession, type PeerState } from "../../src/call/peer-session.js";
-import { startChromium, type RunningChromium } from "./helpers/chromium.js";
-import { pidAlive, waitFor } from "./helpers/procs.js";
+import { startChromium, type RunningChromium } from "../support/chromium.js";
+import { pidAlive } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 
 const log = pino({ level: "silent" });
 
@@ -39,7 +40,7 @@ describe("PeerSession → real Chromium (no signaling server)", () => {
       cache.push(p);
       peer.sendVideo(p);
     });
-    await waitFor("a keyframe in the GOP cache", () => cache.size.packets > 0);
+    await waitFor(() => cache.size.packets > 0, "a keyframe in the GOP cache");
     const offer = await peer.createOffer();
     expect(offer).toContain("H264/90000");
     const page = await chrome.browser.newPage();
@@ -66,12 +67,11 @@ describe("PeerSession → real Chromium (no signaling server)", () => {
       return pc.localDescription!.sdp;
     }, offer);
     peer.setAnswer(answer);
-    await waitFor("pillar candidates", () => candidates.length > 0, 5000);
+    await waitFor(() => candidates.length > 0, "pillar candidates", 5000);
     for (const c of candidates)
       await page.evaluate((c) => (window as any).pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.mid }), c);
-    await waitFor("connected", () => states.includes("connected"), 10_000);
+    await waitFor(() => states.includes("connected"), "connected", 10_000);
     const stats = await waitFor(
-      "decoded frames",
       () =>
         page.evaluate(() => {
           const v = document.querySelector("video")!;
@@ -80,6 +80,7 @@ describe("PeerSession → real Chromium (no signaling server)", () => {
             ? { frames: (window as any).frames, total: q.totalVideoFrames, w: v.videoWidth, h: v.videoHeight }
             : null;
         }),
+      "decoded frames",
       15_000,
     );
     expect(stats.w).toBe(640);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PeerSession } from "../../src/call/peer-session.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { NodeOfficer } from "./helpers/node-officer.js";
-import { childrenNamed, udpSocketCount, waitFor } from "./helpers/procs.js";
+import { childrenNamed, udpSocketCount } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 import { CallServiceRig } from "./helpers/service-rig.js";
 
 /**
@@ -38,27 +39,27 @@ describe("a storm of call requests", () => {
       for (let i = 0; i < N; i++) officers.push(await new NodeOfficer(`officer-${i}`, mosq.url, rig.pillarId).start());
       await Promise.all(officers.map((o) => o.send("webrtc/request", { officer: o.name })));
       await waitFor(
-        "every requester got an offer or busy",
         () => officers.every((o) => o.offers.length > 0 || o.busy.length > 0),
+        "every requester got an offer or busy",
         60_000,
       );
       expect(officers.some((o) => o.offers.length > 0)).toBe(true);
       // the one session left is taken by its officer (auto answer): then everyone hangs up
-      await waitFor("the last offer answered", () => rig.call.snapshot()?.state === "connected", 30_000);
+      await waitFor(() => rig.call.snapshot()?.state === "connected", "the last offer answered", 30_000);
       await Promise.all(
         officers.flatMap((o) =>
           o.offers.map((offer) => o.send("webrtc/hangup", { sessionId: offer.sessionId, officer: o.name })),
         ),
       );
-      await waitFor("no session", () => rig.call.snapshot() === null, 30_000);
+      await waitFor(() => rig.call.snapshot() === null, "no session", 30_000);
     } finally {
       for (const o of officers) await o.stop();
       clearInterval(sampler);
     }
-    await waitFor("camera stopped", () => !rig.feed.isRunning(), 30_000);
-    await waitFor("no encoder process left", () => childrenNamed("ffmpeg").length === 0, 30_000);
-    await waitFor("no peer connection left", () => rig.call.peerCount === 0 && PeerSession.open === 0, 30_000);
-    await waitFor("no UDP socket left", () => udpSocketCount() <= udpBefore, 30_000);
+    await waitFor(() => !rig.feed.isRunning(), "camera stopped", 30_000);
+    await waitFor(() => childrenNamed("ffmpeg").length === 0, "no encoder process left", 30_000);
+    await waitFor(() => rig.call.peerCount === 0 && PeerSession.open === 0, "no peer connection left", 30_000);
+    await waitFor(() => udpSocketCount() <= udpBefore, "no UDP socket left", 30_000);
     expect(maxEncoders).toBeLessThanOrEqual(1);
     expect(maxPeers).toBeLessThanOrEqual(rig.settings.maxPeerSessions ?? 2);
     expect(udpSocketCount()).toBeLessThanOrEqual(udpBefore);
@@ -67,13 +68,13 @@ describe("a storm of call requests", () => {
     const anna = await new NodeOfficer("anna", mosq.url, rig.pillarId).start();
     try {
       await anna.send("webrtc/request", { officer: "anna" });
-      const offer = await waitFor("offer to anna", () => anna.offers[0]);
-      await waitFor("video at anna", () => anna.received.video > 20, 30_000);
+      const offer = await waitFor(() => anna.offers[0], "offer to anna");
+      await waitFor(() => anna.received.video > 20, "video at anna", 30_000);
       await anna.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "anna" });
-      await waitFor("ended", () => anna.lastState(offer.sessionId)?.state === "ended");
+      await waitFor(() => anna.lastState(offer.sessionId)?.state === "ended", "ended");
     } finally {
       await anna.stop();
     }
-    await waitFor("no encoder after the call", () => childrenNamed("ffmpeg").length === 0, 30_000);
+    await waitFor(() => childrenNamed("ffmpeg").length === 0, "no encoder after the call", 30_000);
   }, 240_000);
 });

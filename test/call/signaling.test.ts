@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PeerSession } from "../../src/call/peer-session.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { NodeOfficer } from "./helpers/node-officer.js";
-import { pidAlive, sleep, waitFor } from "./helpers/procs.js";
+import { pidAlive } from "../support/processes.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { CallServiceRig } from "./helpers/service-rig.js";
 
 describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () => {
@@ -35,7 +36,7 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     const anna = await officer("anna");
     const ben = await officer("ben", false);
     rig.alarm("inc-1");
-    const offer = await waitFor("offer at anna", () => anna.offers[0]);
+    const offer = await waitFor(() => anna.offers[0], "offer at anna");
     expect(offer).toMatchObject({
       v: 1,
       pillarId: "pillar-sig",
@@ -46,14 +47,14 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       limitS: 600,
     });
     expect(offer.sdp).toContain("H264/90000");
-    await waitFor("ben saw the offer too", () => ben.offers[0]);
-    await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected");
-    await waitFor("video at anna", () => anna.received.video > 20);
+    await waitFor(() => ben.offers[0], "ben saw the offer too");
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "connected", "connected");
+    await waitFor(() => anna.received.video > 20, "video at anna");
     expect(anna.lastState(offer.sessionId)).toMatchObject({ officer: "anna", kind: "alarm" });
     expect(anna.received.audio).toBe(0); // no caller audio before pickup
 
     ben.answer(offer);
-    await waitFor("busy for ben", () => ben.busy[0]);
+    await waitFor(() => ben.busy[0], "busy for ben");
     expect(ben.busy[0]).toMatchObject({
       reason: "busy",
       sessionId: offer.sessionId,
@@ -63,19 +64,19 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     expect(ben.busy[0]!.message).toBe("the pillar is in a call with anna");
     await ben.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "ben" });
     await ben.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "ben" });
-    await waitFor("two more busy answers", () => ben.busy.length >= 3);
+    await waitFor(() => ben.busy.length >= 3, "two more busy answers");
     expect(rig.call.snapshot()).toMatchObject({ state: "connected", officer: "anna" });
 
     await anna.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "anna" });
-    await waitFor("answered", () => anna.lastState(offer.sessionId)?.state === "answered");
-    await waitFor("the caller's voice (pillar mic) at anna", () => anna.received.audio > 20);
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "answered", "answered");
+    await waitFor(() => anna.received.audio > 20, "the caller's voice (pillar mic) at anna");
     expect(pidAlive(rig.mic.pid()) && pidAlive(rig.speaker.pid())).toBe(true);
 
     await anna.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "anna", reason: "done" });
-    await waitFor("ended", () => anna.lastState(offer.sessionId)?.state === "ended");
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "ended", "ended");
     expect(anna.lastState(offer.sessionId)!.reason).toBe("hangup: done");
     expect(rig.call.snapshot()).toBeNull();
-    await waitFor("camera stopped", () => !rig.feed.isRunning());
+    await waitFor(() => !rig.feed.isRunning(), "camera stopped");
   });
 
   it("look-in without a press: offered to the asking officer only; others are refused; invalid payloads reach nothing", async () => {
@@ -85,8 +86,8 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await anna.sendRaw("webrtc/request", "{not json");
     await anna.send("webrtc/request", { officer: "anna", kind: "lookin", extra: 1 });
     await waitFor(
-      "two refusals logged",
       () => rig.logs.filter((l) => l.msg === "signaling message refused").length >= 2,
+      "two refusals logged",
     );
     expect(
       rig.logs
@@ -97,25 +98,28 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     expect(rig.call.snapshot()).toBeNull();
 
     await anna.send("webrtc/request", { officer: "anna", kind: "lookin" });
-    const offer = await waitFor("look-in offer", () => anna.offers[0]);
+    const offer = await waitFor(() => anna.offers[0], "look-in offer");
     expect(offer).toMatchObject({ kind: "lookin", to: "anna", incidentId: null });
-    await waitFor("video", () => anna.received.video > 10);
+    await waitFor(() => anna.received.video > 10, "video");
     expect(ben.offers).toHaveLength(0); // addressed to anna: ben's console ignores it
     await ben.send("webrtc/request", { officer: "ben", kind: "lookin" });
-    await waitFor("busy for ben", () => ben.busy[0]);
+    await waitFor(() => ben.busy[0], "busy for ben");
     expect(ben.busy[0]).toMatchObject({ reason: "busy", activeOfficer: "anna" });
     await ben.send("webrtc/hangup", { sessionId: "no-such-session", officer: "ben" });
-    await waitFor("second refusal", () => ben.busy.length >= 2);
+    await waitFor(() => ben.busy.length >= 2, "second refusal");
 
     // A press during a look-in turns it into an alarm call offered to everyone.
     rig.alarm("inc-2");
-    await waitFor("look-in ended for the alarm", () =>
-      anna.sessions.some((s) => s.sessionId === offer.sessionId && s.state === "ended" && s.reason === "alarm"),
+    await waitFor(
+      () => anna.sessions.some((s) => s.sessionId === offer.sessionId && s.state === "ended" && s.reason === "alarm"),
+      "look-in ended for the alarm",
     );
-    await waitFor("alarm offer at ben", () => ben.offers.find((o) => o.kind === "alarm"));
+    await waitFor(() => ben.offers.find((o) => o.kind === "alarm"), "alarm offer at ben");
     rig.idle();
-    await waitFor("alarm session ended with the incident", () =>
-      anna.sessions.some((s) => s.incidentId === "inc-2" && s.state === "ended" && s.reason === "incident_closed"),
+    await waitFor(
+      () =>
+        anna.sessions.some((s) => s.incidentId === "inc-2" && s.state === "ended" && s.reason === "incident_closed"),
+      "alarm session ended with the incident",
     );
   });
 
@@ -124,14 +128,14 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     rig.settings = { ...rig.settings, callLimitS: 3, warningBeforeEndS: 1 };
     const anna = await officer("anna");
     rig.alarm("inc-3");
-    const offer = await waitFor("offer", () => anna.offers[0]);
+    const offer = await waitFor(() => anna.offers[0], "offer");
     await anna.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "anna" });
     const mine = (state: string) => anna.sessions.find((s) => s.sessionId === offer.sessionId && s.state === state);
-    const warn = await waitFor("warning", () => mine("warning"), 5000);
+    const warn = await waitFor(() => mine("warning"), "warning", 5000);
     expect(Date.parse(warn.endsAt) - Date.parse(offer.at)).toBeGreaterThan(2500);
     expect(rig.speaker.beeps).toHaveLength(1);
     expect(rig.speaker.beeps[0]!.at).toBeLessThan(Date.parse(warn.endsAt) - 500);
-    const ended = await waitFor("ended by the limit", () => mine("ended"), 5000);
+    const ended = await waitFor(() => mine("ended"), "ended by the limit", 5000);
     expect(ended.reason).toBe("limit");
     expect(Date.parse(ended.at) - Date.parse(offer.at)).toBeGreaterThanOrEqual(2900);
   });
@@ -142,16 +146,16 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     const anna = await officer("anna", false);
     const sam = await officer("sam", true, ["center/v1/secondary/offer"]);
     rig.alarm("inc-4");
-    const first = await waitFor("primary offer", () => anna.offers[0]);
+    const first = await waitFor(() => anna.offers[0], "primary offer");
     expect(sam.offers.filter((o) => o.center === "secondary")).toHaveLength(0);
-    const second = await waitFor("secondary offer", () => sam.offers.find((o) => o.center === "secondary"), 5000);
+    const second = await waitFor(() => sam.offers.find((o) => o.center === "secondary"), "secondary offer", 5000);
     expect(second).toMatchObject({ kind: "alarm", incidentId: "inc-4", to: null });
     expect(anna.sessions.find((s) => s.sessionId === first.sessionId && s.state === "ended")?.reason).toBe(
       "answer_timeout",
     );
-    await waitFor("sam connected", () => sam.lastState(second.sessionId)?.state === "connected");
+    await waitFor(() => sam.lastState(second.sessionId)?.state === "connected", "sam connected");
     await sam.send("webrtc/pickup", { sessionId: second.sessionId, officer: "sam" });
-    await waitFor("sam answered", () => sam.lastState(second.sessionId)?.state === "answered");
+    await waitFor(() => sam.lastState(second.sessionId)?.state === "answered", "sam answered");
     await sleep(1500); // answered: no further re-routing
     expect(rig.call.snapshot()).toMatchObject({ sessionId: second.sessionId, state: "answered", center: "secondary" });
   });
@@ -160,18 +164,18 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await setup();
     const anna = await officer("anna", true, [], true); // persistent: gets what is published while she reconnects
     await mosq.stop();
-    await waitFor("pillar offline", () => !rig.uplink.isConnected(), 10_000);
+    await waitFor(() => !rig.uplink.isConnected(), "pillar offline", 10_000);
     rig.alarm("inc-5");
-    await waitFor("offer made (publish failed)", () => rig.call.snapshot()?.state === "offered");
+    await waitFor(() => rig.call.snapshot()?.state === "offered", "offer made (publish failed)");
     expect(anna.offers).toHaveLength(0);
     await mosq.start();
     const offer = await waitFor(
-      "offer re-sent after the reconnect",
       () => anna.offers.find((o) => o.incidentId === "inc-5"),
+      "offer re-sent after the reconnect",
       15_000,
     );
-    await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected", 10_000);
-    await waitFor("video after the reconnect", () => anna.received.video > 0, 10_000);
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "connected", "connected", 10_000);
+    await waitFor(() => anna.received.video > 0, "video after the reconnect", 10_000);
     expect(anna.received.video).toBeGreaterThan(0);
   });
 
@@ -194,7 +198,7 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       JSON.stringify({ correlationId: "v2", speaker: 150 }),
       { qos: 1 },
     );
-    await waitFor("two results", () => results.length >= 2);
+    await waitFor(() => results.length >= 2, "two results");
     expect(results.find((r) => r.correlationId === "v1")).toMatchObject({
       ok: true,
       result: { speaker: 40, micGainDb: 6 },
@@ -224,8 +228,8 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       rig.logs.filter((l) => l.msg === "refused: the call belongs to the console that answered it");
 
     rig.alarm("inc-own");
-    const offer = await waitFor("offer at anna", () => anna.offers[0]);
-    await waitFor("connected", () => anna.lastState(offer.sessionId)?.state === "connected");
+    const offer = await waitFor(() => anna.offers[0], "offer at anna");
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "connected", "connected");
     const sessionId = offer.sessionId as string;
 
     await ben.send("webrtc/pickup", { sessionId, officer: "ben" });
@@ -233,11 +237,11 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await mallory.send("webrtc/hangup", { sessionId, officer: "anna" });
     await mallory.send("webrtc/request", { officer: "anna", kind: "alarm" });
     await volume(ben, { correlationId: "ben-vol", speaker: 5 });
-    await waitFor("four refusals logged", () => refusals().length >= 4);
+    await waitFor(() => refusals().length >= 4, "four refusals logged");
     expect(ben.busy[0]).toMatchObject({ reason: "busy", activeOfficer: "anna", sessionId });
     expect(refusals().filter((l) => l.sameName)).toHaveLength(3);
-    await waitFor("three not_owner answers", () => mallory.busy.filter((b) => b.reason === "not_owner").length >= 3);
-    await waitFor("ben's volume refused", () => results.find((r) => r.correlationId === "ben-vol"));
+    await waitFor(() => mallory.busy.filter((b) => b.reason === "not_owner").length >= 3, "three not_owner answers");
+    await waitFor(() => results.find((r) => r.correlationId === "ben-vol"), "ben's volume refused");
     expect(results.find((r) => r.correlationId === "ben-vol")).toMatchObject({
       ok: false,
       error: { code: "not_owner" },
@@ -252,23 +256,24 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       officer: "anna",
       issuedAt: new Date(Date.now() - 120_000).toISOString(),
     });
-    await waitFor("stale pickup refused", () =>
-      rig.logs.some((l) => l.msg === "signaling message refused" && /^stale: issued 1[12]\d s ago/.test(l.err)),
+    await waitFor(
+      () => rig.logs.some((l) => l.msg === "signaling message refused" && /^stale: issued 1[12]\d s ago/.test(l.err)),
+      "stale pickup refused",
     );
     expect(rig.call.snapshot()).toMatchObject({ state: "connected" });
 
     await anna.send("webrtc/pickup", { sessionId, officer: "anna" });
-    await waitFor("answered", () => anna.lastState(sessionId)?.state === "answered");
+    await waitFor(() => anna.lastState(sessionId)?.state === "answered", "answered");
     await ben.send("webrtc/hangup", { sessionId, officer: "ben" });
     await mallory.send("webrtc/hangup", { sessionId, officer: "anna" });
-    await waitFor("two more refusals", () => refusals().length >= 6);
+    await waitFor(() => refusals().length >= 6, "two more refusals");
     expect(rig.call.snapshot()).toMatchObject({ sessionId, state: "answered", officer: "anna" });
     await volume(anna, { correlationId: "anna-vol", speaker: 30, sessionId, callToken: anna.callToken });
-    await waitFor("anna's volume", () => results.find((r) => r.correlationId === "anna-vol"));
+    await waitFor(() => results.find((r) => r.correlationId === "anna-vol"), "anna's volume");
     expect(results.find((r) => r.correlationId === "anna-vol")).toMatchObject({ ok: true, result: { speaker: 30 } });
 
     await anna.send("webrtc/hangup", { sessionId, officer: "anna" });
-    await waitFor("ended by anna", () => anna.lastState(sessionId)?.state === "ended");
+    await waitFor(() => anna.lastState(sessionId)?.state === "ended", "ended by anna");
     expect(anna.lastState(sessionId)!.reason).toBe("hangup");
   });
 });

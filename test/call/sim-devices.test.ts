@@ -4,7 +4,8 @@ import { SimSpeaker } from "../../hal/sim/sim-speaker.js";
 import { SimCamera, simCameraPipeline } from "../../hal/sim/sim-camera.js";
 import { startsKeyframe } from "../../src/call/rtp.js";
 import { decode } from "./helpers/h264-decode.js";
-import { pidAlive, sleep, waitFor } from "./helpers/procs.js";
+import { pidAlive } from "../support/processes.js";
+import { sleep, waitFor } from "../support/wait.js";
 
 const settings = { width: 320, height: 180, fps: 10, bitrateKbps: 300, rotation: 0 };
 
@@ -16,7 +17,7 @@ async function capture(cam: SimCamera, ms: number): Promise<Buffer[]> {
     if (!on && startsKeyframe(p)) on = true;
     if (on) got.push(p);
   });
-  await waitFor("a keyframe", () => on, 5000);
+  await waitFor(() => on, "a keyframe", 5000);
   await sleep(ms);
   off();
   return got;
@@ -74,8 +75,8 @@ describe("simulated camera (real ffmpeg/libx264)", () => {
     cam.onRecover(() => recovered++);
     await cam.showLive();
     const old = cam.kill();
-    await waitFor("fault", () => faults.length === 1, 5000);
-    await waitFor("recovered", () => recovered === 1, 10_000);
+    await waitFor(() => faults.length === 1, "fault", 5000);
+    await waitFor(() => recovered === 1, "recovered", 10_000);
     expect(pidAlive(old)).toBe(false);
     expect(cam.pid()).not.toBe(old);
     expect(cam.restarts).toBe(1);
@@ -95,8 +96,8 @@ describe("simulated mic → Opus RTP → simulated speaker (real ffmpeg both way
     try {
       const t0 = Date.now();
       const tone = await waitFor(
-        "tone level",
         () => (speaker.loudestSince(t0) > -30 ? speaker.loudestSince(t0) : null),
+        "tone level",
         10_000,
       );
       expect(tone).toBeLessThan(0);
@@ -106,14 +107,14 @@ describe("simulated mic → Opus RTP → simulated speaker (real ffmpeg both way
         const w = speaker.levels.filter((x) => x.at > since).slice(-5);
         return w.length === 5 && w.every((x) => x.rmsDbfs < -60) ? w[0]!.at - 1 : null;
       };
-      const t1 = await waitFor("silence windows", () => silentRun(0), 15_000);
+      const t1 = await waitFor(() => silentRun(0), "silence windows", 15_000);
       expect(speaker.loudestSince(t1)).toBeLessThan(-60);
       expect(mic.isDeaf).toBe(true);
       // volume 0 on a live speaker: the decoder restarts with the new volume
       await mic.deafen(false);
       speaker.setVolume(0);
       const after = Date.now();
-      const t2 = await waitFor("windows at volume 0", () => silentRun(after), 15_000);
+      const t2 = await waitFor(() => silentRun(after), "windows at volume 0", 15_000);
       expect(speaker.loudestSince(t2)).toBeLessThan(-60);
     } finally {
       const pids = [mic.pid(), speaker.pid()];

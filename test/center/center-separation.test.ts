@@ -1,20 +1,16 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { build } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../support/free-port.js";
+import { stopChild } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 
 /** The center's dependencies: a pillar must never load them. */
 const CENTER_ONLY = ["preact", "leaflet", "better-sqlite3", "pg", "playwright-core"];
 
 describe("the center is its own program", () => {
-  const pids: number[] = [];
-  afterEach(() => {
-    for (const pid of pids.splice(0))
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) await stopChild(c, { signal: "SIGKILL" });
   });
 
   it("the pillar's bundle (npm run build's entry) contains no center/ file and imports none of its dependencies", async () => {
@@ -44,7 +40,7 @@ describe("the center is its own program", () => {
       ["bin/pillar.mjs", "console", "--port", "0", "--broker", "mqtt://127.0.0.1:1"],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    pids.push(child.pid!);
+    children.push(child);
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const url = await waitFor(() => /operator console: (\S+)/.exec(err)?.[1], "the console's URL", 30_000);

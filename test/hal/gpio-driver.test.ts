@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGpioPillarIo, type GpioPillarIoOptions } from "../../hal/gpio/gpio-pillar-io.js";
 import type { PillarIo } from "../../hal/pillar-io.js";
+import { pidAlive, stopPid } from "../support/processes.js";
+import { sleep, waitFor } from "../support/wait.js";
 
 const PINS = { button: 17, tamper: 27, ready: 22, alarm: 23, answered: 24, strobe: 25 } as const;
 
@@ -46,28 +48,11 @@ function calls(dir: string, tool: string): { pid: number; args: string }[] {
     .map((l) => ({ pid: Number(l.slice(0, l.indexOf(" "))), args: l.slice(l.indexOf(" ") + 1) }));
 }
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The live gpioset holding `offset`, and the value it drives. */
 function holder(dir: string, offset: number): { pid: number; value: string } | undefined {
-  const live = calls(dir, "gpioset").filter((c) => running(c.pid) && new RegExp(` ${offset}=[01]$`).test(c.args));
+  const live = calls(dir, "gpioset").filter((c) => pidAlive(c.pid) && new RegExp(` ${offset}=[01]$`).test(c.args));
   if (live.length > 1) throw new Error(`${live.length} gpioset processes hold line ${offset}`);
   return live[0] && { pid: live[0].pid, value: live[0].args.slice(-1) };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function options(toolDir: string, chipLabel = "pinctrl-rp1"): GpioPillarIoOptions {
@@ -97,8 +82,7 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     await io?.stop();
     io = undefined;
     // whatever the driver left behind would be a bug, but the test still kills it by pid
-    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")])
-      if (running(c.pid)) process.kill(c.pid, "SIGKILL");
+    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")]) await stopPid(c.pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -114,7 +98,7 @@ describe("gpio driver with stand-in libgpiod tools", () => {
       `--chip gpiochip4 --bias pull-down --edges both --event-clock realtime --consumer alarm-pillar --format %o %e %S ${PINS.tamper}`,
       `--chip gpiochip4 --bias pull-up --edges both --event-clock realtime --consumer alarm-pillar --format %o %e %S ${PINS.button}`,
     ]);
-    expect(mons.every((m) => running(m.pid))).toBe(true);
+    expect(mons.every((m) => pidAlive(m.pid))).toBe(true);
     expect(holder(dir, PINS.alarm)?.value).toBe("0");
     expect(holder(dir, PINS.strobe)?.value).toBe("1"); // activeLow output rests high
   });
@@ -127,14 +111,14 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     const stamp = Date.now() - 3;
     const sec = (ms: number) => `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, "0")}000000`;
     appendFileSync(join(dir, `events-${PINS.button}`), `${PINS.button} 2 ${sec(stamp)}\n`);
-    await waitFor("press", () => edges.length === 1);
+    await waitFor(() => edges.length === 1, "press");
     expect(edges[0]).toEqual({ active: true, at: stamp });
     appendFileSync(
       join(dir, `events-${PINS.button}`),
       `${PINS.button} 1 ${sec(stamp + 2)}\n${PINS.button} 1 ${sec(stamp + 3)}\n`,
     );
-    await waitFor("release", () => edges.length === 2);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => edges.length === 2, "release");
+    await sleep(100);
     expect(edges.map((e) => e.active)).toEqual([true, false]); // a repeated rising edge is no change
   });
 
@@ -145,11 +129,11 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     io.outputs.alarm.write(true);
     io.outputs.alarm.write(false);
     io.outputs.alarm.write(true); // coalesced while the first change is applied
-    await waitFor("alarm held at 1", () => holder(dir, PINS.alarm)?.value === "1");
-    expect(running(first.pid)).toBe(false);
+    await waitFor(() => holder(dir, PINS.alarm)?.value === "1", "alarm held at 1");
+    expect(pidAlive(first.pid)).toBe(false);
     expect(io.outputs.alarm.read()).toBe(true);
     io.outputs.strobe.write(true);
-    await waitFor("strobe held low", () => holder(dir, PINS.strobe)?.value === "0");
+    await waitFor(() => holder(dir, PINS.strobe)?.value === "0", "strobe held low");
   });
 
   it("faults when gpiomon dies, restarts it with backoff, re-reads the level and recovers", async () => {
@@ -164,15 +148,15 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     const mon = calls(dir, "gpiomon").find((c) => c.args.endsWith(` ${PINS.button}`))!;
     writeFileSync(join(dir, `level-${PINS.button}`), "0\n"); // pressed while gpiomon is gone
     process.kill(mon.pid, "SIGKILL");
-    await waitFor("fault", () => faults.length === 1);
+    await waitFor(() => faults.length === 1, "fault");
     expect(faults[0]!.message).toMatch(/button \(gpiochip4 line 17\).*killed by SIGKILL/);
-    await waitFor("recovery", () => recovered === 1);
+    await waitFor(() => recovered === 1, "recovery");
     expect(edges).toEqual([true]); // the missed press, from gpioget on restart
     const mons = calls(dir, "gpiomon").filter((c) => c.args.endsWith(` ${PINS.button}`));
     expect(mons).toHaveLength(2);
-    expect(running(mons[1]!.pid)).toBe(true);
+    expect(pidAlive(mons[1]!.pid)).toBe(true);
     appendFileSync(join(dir, `events-${PINS.button}`), `${PINS.button} 1 ${Math.floor(Date.now() / 1000)}.000000000\n`);
-    await waitFor("edge via the new gpiomon", () => edges.length === 2);
+    await waitFor(() => edges.length === 2, "edge via the new gpiomon");
     expect(edges).toEqual([true, false]);
   });
 
@@ -180,10 +164,10 @@ describe("gpio driver with stand-in libgpiod tools", () => {
     io = createGpioPillarIo(options(dir));
     await io.start();
     io.outputs.strobe.write(true);
-    await waitFor("strobe held low", () => holder(dir, PINS.strobe)?.value === "0");
+    await waitFor(() => holder(dir, PINS.strobe)?.value === "0", "strobe held low");
     await io.stop();
     await io.stop();
-    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")]) expect(running(c.pid)).toBe(false);
+    for (const c of [...calls(dir, "gpiomon"), ...calls(dir, "gpioset")]) expect(pidAlive(c.pid)).toBe(false);
     expect(calls(dir, "gpioset").at(-1)!.args).toBe(
       `--chip gpiochip4 --consumer alarm-pillar --toggle 0 ${PINS.strobe}=1`,
     );

@@ -5,7 +5,8 @@ import { SimCamera } from "../../hal/sim/sim-camera.js";
 import { SimSpeaker } from "../../hal/sim/sim-speaker.js";
 import { createBus } from "../../src/bus/events.js";
 import { CameraFeed } from "../../src/call/camera-feed.js";
-import { childrenNamed, sleep, udpSocketCount, waitFor } from "../call/helpers/procs.js";
+import { childrenNamed, udpSocketCount } from "../support/processes.js";
+import { sleep, waitFor } from "../support/wait.js";
 
 const log = pino({ level: "silent" });
 
@@ -49,7 +50,7 @@ describe("device process ownership", () => {
     await p.start();
     const first = p.pid();
     p.crash();
-    await waitFor("respawned", () => p.pid() !== undefined && p.pid() !== first);
+    await waitFor(() => p.pid() !== undefined && p.pid() !== first, "respawned");
     expect(childrenNamed("sleep")).toHaveLength(1);
   });
 
@@ -67,7 +68,7 @@ describe("device process ownership", () => {
       await Promise.all(ops);
       expect(feed.isRunning()).toBe(true);
       expect(childrenNamed("ffmpeg")).toHaveLength(1);
-      await waitFor("packets", () => camera.packetsReceived > 0);
+      await waitFor(() => camera.packetsReceived > 0, "packets");
       await feed.release();
     } finally {
       clearInterval(sampler);

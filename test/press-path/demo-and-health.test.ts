@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { UplinkWatch } from "../../src/app/uplink-watch.js";
 import { createBus } from "../../src/bus/events.js";
 import { TestCenter } from "../support/center.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { SimPillar } from "../support/sim-pillar.js";

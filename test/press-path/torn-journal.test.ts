@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeRecord } from "../../src/outbox/journal-codec.js";
 import { TestCenter } from "../support/center.js";
-import { freePort, waitFor } from "../support/free-port.js";
+import { freePort } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { SimPillar } from "../support/sim-pillar.js";
 

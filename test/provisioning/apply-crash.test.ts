@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recoverConfigDir } from "../../src/provisioning/config-applier.js";
 import { sha256Hex } from "../../src/provisioning/config-signature.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
-import { Child } from "./helpers/child-process.js";
+import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
 
 /**

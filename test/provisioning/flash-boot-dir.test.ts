@@ -8,7 +8,7 @@ import { importBootDirConfig } from "../../src/provisioning/boot-dir-config.js";
 import { ConfigApplier } from "../../src/provisioning/config-applier.js";
 import { verifyConfigSignature } from "../../src/provisioning/config-signature.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
-import { Child } from "./helpers/child-process.js";
+import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
 
 describe("pillar flash --dir (boot partition)", () => {

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
 import { sha256Hex } from "../../src/provisioning/config-signature.js";
-import { Child } from "./helpers/child-process.js";
+import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
 import { SerialProxy } from "./helpers/serial-proxy.js";
-import { SocatPair } from "./helpers/socat-pair.js";
+import { SocatPair } from "../support/socat-pair.js";
 
 /**
  * `pillar flash` end to end: the CLI in one process, the pillar's provisioning listener in

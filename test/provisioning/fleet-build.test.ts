@@ -9,7 +9,7 @@ import { buildFleet, readManifest, signFleet } from "../../src/provisioning/flee
 import { buildInventory, InventoryError } from "../../src/provisioning/fleet-inventory.js";
 import { parseCsv } from "../../src/provisioning/csv-parser.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
-import { Child, ROOT } from "./helpers/child-process.js";
+import { Child, ROOT } from "../support/child.js";
 import { testKeys } from "./helpers/fixtures.js";
 
 const SITES = join(ROOT, "config/examples/fleet/sites.csv");

@@ -7,9 +7,9 @@ import { EmbeddedBroker } from "../../src/broker/embedded-broker.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
 import { TestCenter } from "../support/center.js";
 import { PillarProcess } from "../support/pillar-process.js";
-import { Child } from "./helpers/child-process.js";
+import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
-import { SocatPair } from "./helpers/socat-pair.js";
+import { SocatPair } from "../support/socat-pair.js";
 
 /**
  * The real `pillar run --provision-port PTY` process: a config flashed over the cable, or sent

@@ -13,7 +13,7 @@ import {
   resolveFleetPublicKey,
   type GeneratedKeys,
 } from "../../src/provisioning/fleet-keys.js";
-import { Child } from "./helpers/child-process.js";
+import { Child } from "../support/child.js";
 import { configBytes, pillarDoc, readPair, writeConfig } from "./helpers/fixtures.js";
 
 describe("fleet keys and config signatures", () => {

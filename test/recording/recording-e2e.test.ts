@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { sha256File } from "../../src/recording/clip-file.js";
 import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
-import { sleep, waitFor } from "../call/helpers/procs.js";
+import { sleep, waitFor } from "../support/wait.js";
 import { decodeErrors, probe, RecordRig, videoPacketTimes } from "./helpers/record-rig.js";
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
 
     const sessionId = await rig.pressAndAnswer();
     // The press snapshot: a JPEG of the press moment with the incident id, bounded in size.
-    const snap = await waitFor("snapshot", () => snapshots[0], 20_000);
+    const snap = await waitFor(() => snapshots[0], "snapshot", 20_000);
     await watcher.endAsync(true);
     expect(snap.incidentId).toBe((await rig.state()).incident.incidentId);
     const jpeg = Buffer.from(snap.jpeg, "base64");
@@ -43,8 +43,8 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     await rig.hangup(sessionId);
     const hungUpAt = Date.now();
     const clip = await waitFor(
-      "clip complete",
       async () => ((await rig!.recording()).clips as any[]).find((c) => c.state === "complete"),
+      "clip complete",
       30_000,
       200,
     );
@@ -75,8 +75,8 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     await rig.preRollFilled((PRE + 1) * 1000);
     await rig.pillar.click();
     const pressed = Date.now();
-    await waitFor("recording", async () => (await rig!.recording()).recording, 20_000, 100);
-    await waitFor("3 s recorded", () => Date.now() - pressed > 3000, 10_000, 100);
+    await waitFor(async () => (await rig!.recording()).recording, "recording", 20_000, 100);
+    await waitFor(() => Date.now() - pressed > 3000, "3 s recorded", 10_000, 100);
     // The latest frame the pillar had when it was killed (media time: a starved sim encoder may lag the wall clock).
     const killAt = Date.parse((await rig.recording()).lastSampleAt);
     const killWallAt = Date.now();
@@ -130,19 +130,19 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     await sleep(1000);
     await rig.pillar.http("POST", "/sim/camera/kill");
     await waitFor(
-      "camera back with a new encoder",
       async () => {
         const cam = (await rig!.pillar.http("GET", "/call")).camera;
         return cam.pid && cam.pid !== pid && cam.status === "streaming" && cam.gop.packets > 0;
       },
+      "camera back with a new encoder",
       30_000,
       100,
     );
     await sleep(1500);
     await rig.hangup(sessionId);
     const clip = await waitFor(
-      "clip complete",
       async () => ((await rig!.recording()).clips as any[]).find((c) => c.state === "complete"),
+      "clip complete",
       30_000,
       200,
     );

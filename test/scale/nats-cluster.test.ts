@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCenter } from "../support/center.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestNatsCluster } from "../support/nats-cluster.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TestCenter } from "../support/center.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { SimPillar } from "../support/sim-pillar.js";
 import { TcpProxy } from "../support/tcp-proxy.js";

@@ -8,7 +8,7 @@ import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TlsFileError } from "../../src/security/tls-credentials.js";
 import { TestCenter } from "../support/center.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { SimPillar, testConfigDoc } from "../support/sim-pillar.js";
 import { TestPki } from "../support/test-pki.js";

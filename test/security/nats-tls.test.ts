@@ -6,7 +6,9 @@ import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsAuthorization, PILLAR_READS, PILLAR_WRITES } from "../../src/security/broker-acl.js";
 import { TestCenter } from "../support/center.js";
-import { freePort, waitFor } from "../support/free-port.js";
+import { freePort } from "../support/free-port.js";
+import { stopChild } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 import { SimPillar } from "../support/sim-pillar.js";
 import { TestPki } from "../support/test-pki.js";
 
@@ -67,11 +69,7 @@ describe("the same rules on NATS's MQTT listener with mutual TLS (verify_and_map
     for (const c of clients) await c.endAsync(true);
     await pillar?.dispose();
     await center?.stop();
-    if (nats && nats.exitCode === null) {
-      const exited = new Promise((r) => nats!.once("exit", r));
-      nats.kill("SIGTERM");
-      await exited;
-    }
+    await stopChild(nats);
     await pki.dispose();
   });
 

@@ -6,7 +6,7 @@ import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "../bench/press-path.bench.js";
 import { rssMb } from "../bench/proc-stats.js";
 import { NodeOfficer } from "../call/helpers/node-officer.js";
 import { TestCenter } from "../support/center.js";
-import { sleep } from "../support/free-port.js";
+import { sleep } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";

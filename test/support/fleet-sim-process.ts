@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { ROOT } from "./child.js";
+import { stopChild } from "./processes.js";
 
 /** `pillar fleet simulate` as a child process; its JSON lines are collected. Stopped by pid. */
 export class FleetSimProcess {
@@ -47,9 +46,6 @@ export class FleetSimProcess {
   }
 
   async kill(): Promise<void> {
-    const p = this.proc;
-    if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return;
-    process.kill(p.pid, "SIGKILL");
-    await this.exited;
+    await stopChild(this.proc, { signal: "SIGKILL" });
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
@@ -10,10 +10,6 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** True when something accepts a TCP connection on 127.0.0.1:`port`. */
@@ -28,18 +24,5 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Poll `check` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-  everyMs = 20,
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+/** @deprecated import `waitFor` and `sleep` from `./wait.js` (kept so tests written meanwhile build). */
+export { sleep, waitFor } from "./wait.js";

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canConnect, freePort, sleep } from "./free-port.js";
+import { canConnect, freePort } from "./free-port.js";
+import { stopChild } from "./processes.js";
+import { sleep } from "./wait.js";
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
 
@@ -89,12 +91,7 @@ export class TestMosquitto {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    p.kill("SIGTERM");
-    const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(p, { signal: "SIGTERM" });
   }
 
   /** Stop and delete its folder. */

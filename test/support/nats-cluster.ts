@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canConnect, freePort, sleep } from "./free-port.js";
+import { canConnect, freePort } from "./free-port.js";
+import { stopChild } from "./processes.js";
+import { sleep } from "./wait.js";
 
 const NATS = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
 
@@ -120,13 +122,7 @@ export class TestNatsCluster {
 
   /** SIGKILL node `i` by pid and wait for its exit. */
   async kill(i: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const p = this.nodes[i]?.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once("exit", () => r()));
-    process.kill(p.pid!, signal);
-    const t = setTimeout(() => p.pid && process.kill(p.pid, "SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.nodes[i]?.proc, { signal });
   }
 
   async dispose(): Promise<void> {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { ROOT } from "./child.js";
+import { stopChild } from "./processes.js";
+import { sleep } from "./wait.js";
 
 /**
  * `pillar run` as a real child process (the installed binary, through tsx), for tests that
@@ -91,9 +91,9 @@ export class PillarProcess {
 
   async click(holdMs = 40): Promise<void> {
     await this.http("POST", "/sim/button/press");
-    await new Promise((r) => setTimeout(r, holdMs));
+    await sleep(holdMs);
     await this.http("POST", "/sim/button/release");
-    await new Promise((r) => setTimeout(r, holdMs));
+    await sleep(holdMs);
   }
 
   /**
@@ -104,23 +104,7 @@ export class PillarProcess {
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (!p?.pid) return;
-    const pgid = p.pid;
-    const killGroup = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-pgid, sig);
-      } catch {
-        // the group is gone
-      }
-    };
-    if (p.exitCode === null && p.signalCode === null) {
-      const exited = new Promise<void>((r) => p.once("exit", () => r()));
-      if (signal === "SIGKILL") killGroup("SIGKILL");
-      else p.kill(signal);
-      const t = setTimeout(() => killGroup("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    }
-    killGroup("SIGKILL");
+    if (signal !== "SIGKILL") await stopChild(p, { signal });
+    await stopChild(p, { signal: "SIGKILL", group: true });
   }
 }

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { promisify } from "node:util";
 import pg from "pg";
+import { waitFor } from "./wait.js";
 
 const HOST = "127.0.0.1";
 const PORT = 5432;
@@ -34,11 +35,7 @@ async function ensureServer(): Promise<void> {
       if (!/already running/i.test(err.message)) throw err;
     },
   );
-  const until = Date.now() + 30_000;
-  while (!(await reachable())) {
-    if (Date.now() > until) throw new Error(`PostgreSQL did not answer on ${HOST}:${PORT}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(reachable, `PostgreSQL answering on ${HOST}:${PORT}`, 30_000, 200);
 }
 
 /** A database of its own on the machine's PostgreSQL, dropped by `drop()`. */

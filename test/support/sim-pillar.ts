@@ -7,6 +7,7 @@ import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
 import { createDrivers, type DriverFactory } from "../../src/app/drivers.js";
 import { PillarApp } from "../../src/app/pillar-app.js";
 import { validateConfig } from "../../src/config/validate-config.js";
+import { sleep } from "./wait.js";
 
 /** A valid config document for tests; `over` is merged in one level deep. */
 export function testConfigDoc(over: Record<string, unknown> = {}): Record<string, any> {
@@ -62,9 +63,9 @@ export class SimPillar {
   /** Press and release with clean contacts, each level held `holdMs` (past the debounce window). */
   async click(holdMs = 40): Promise<void> {
     this.io.button.press();
-    await new Promise((r) => setTimeout(r, holdMs));
+    await sleep(holdMs);
     this.io.button.release();
-    await new Promise((r) => setTimeout(r, holdMs));
+    await sleep(holdMs);
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitFor } from "../support/free-port.js";
+import { stopChild } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * Stands in for systemd's notify socket: a Unix datagram socket (socat UNIX-RECV) whose messages
@@ -38,11 +39,7 @@ export class NotifyReceiver {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = undefined;
-    if (p?.pid && p.exitCode === null) {
-      const exited = new Promise<void>((r) => p.once("exit", () => r()));
-      process.kill(p.pid, "SIGTERM");
-      await exited;
-    }
+    await stopChild(p);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBus, type PillarBus } from "../../src/bus/events.js";
 import { SystemdNotifier } from "../../src/watchdog/systemd-notify.js";
 import { WatchdogService } from "../../src/watchdog/watchdog-service.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { NotifyReceiver } from "./notify-receiver.js";
 
 const log = pino({ level: "silent" });

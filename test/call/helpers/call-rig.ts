@@ -16,7 +16,7 @@ import { validateConfig } from "../../../src/config/validate-config.js";
 import { ConsoleServer } from "../../../center/server/console-server.js";
 import { testConfigDoc } from "../../support/sim-pillar.js";
 import { TestMosquitto } from "../../support/mosquitto.js";
-import { waitFor } from "./procs.js";
+import { sleep, waitFor } from "../../support/wait.js";
 
 export const silent = pino({ level: process.env.TEST_LOG ?? "silent" });
 export const OUTPUT_DIR = join(process.cwd(), "test-output");
@@ -99,7 +99,7 @@ export class CallRig {
       log: silent,
     });
     await this.app.start();
-    await waitFor("pillar connected", () => this.app.core.uplink.isConnected());
+    await waitFor(() => this.app.core.uplink.isConnected(), "pillar connected");
     this.console = new ConsoleServer({
       brokerUrl: this.mosq.url,
       port: 0,
@@ -114,7 +114,7 @@ export class CallRig {
   async press(): Promise<number> {
     const at = Date.now();
     await fetch(`${this.controlUrl}/sim/button/press`, { method: "POST" });
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     await fetch(`${this.controlUrl}/sim/button/release`, { method: "POST" });
     return at;
   }

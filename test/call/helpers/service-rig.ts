@@ -10,7 +10,7 @@ import { callCommands } from "../../../src/call/call-feature.js";
 import { CameraFeed } from "../../../src/call/camera-feed.js";
 import { CommandService } from "../../../src/commands/command-service.js";
 import { MqttUplink } from "../../../src/uplink/mqtt-uplink.js";
-import { waitFor } from "./procs.js";
+import { waitFor } from "../../support/wait.js";
 
 /**
  * The call service alone (no PillarApp): real MQTT uplink, sim camera/mic/speaker, and
@@ -84,7 +84,7 @@ export class CallServiceRig {
     await this.call.start();
     await this.commands.start();
     await this.uplink.start();
-    await waitFor("uplink connected", () => this.uplink.isConnected());
+    await waitFor(() => this.uplink.isConnected(), "uplink connected");
     return this;
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { NodeOfficer } from "../../call/helpers/node-officer.js";
-import { waitFor } from "../../call/helpers/procs.js";
+import { waitFor } from "../../support/wait.js";
 import { TestMosquitto } from "../../support/mosquitto.js";
 import { PillarProcess } from "../../support/pillar-process.js";
 import { testConfigDoc } from "../../support/sim-pillar.js";
@@ -78,7 +78,7 @@ export class RecordRig {
 
   async startPillar(): Promise<void> {
     this.pillar = await new PillarProcess(this.configPath).start(40_000);
-    await waitFor("pillar connected", async () => (await this.state()).components.uplink === "connected", 20_000);
+    await waitFor(async () => (await this.state()).components.uplink === "connected", "pillar connected", 20_000);
   }
 
   state(): Promise<Record<string, any>> {
@@ -91,7 +91,7 @@ export class RecordRig {
 
   /** Wait until the pre-roll holds at least `ms` of media. */
   async preRollFilled(ms: number): Promise<void> {
-    await waitFor("pre-roll filled", async () => ((await this.recording()).preRoll?.spanMs ?? 0) >= ms, 40_000, 200);
+    await waitFor(async () => ((await this.recording()).preRoll?.spanMs ?? 0) >= ms, "pre-roll filled", 40_000, 200);
   }
 
   async files(): Promise<string[]> {
@@ -102,16 +102,16 @@ export class RecordRig {
   async pressAndAnswer(): Promise<string> {
     const before = this.officer.offers.length;
     await this.pillar.click();
-    const offer = await waitFor("alarm offer", () => this.officer.offers[before], 20_000);
-    await waitFor("video at the officer", () => this.officer.received.video > 10, 20_000);
+    const offer = await waitFor(() => this.officer.offers[before], "alarm offer", 20_000);
+    await waitFor(() => this.officer.received.video > 10, "video at the officer", 20_000);
     await this.officer.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "officer-anna" });
-    await waitFor("answered", () => this.officer.lastState(offer.sessionId)?.state === "answered", 20_000);
+    await waitFor(() => this.officer.lastState(offer.sessionId)?.state === "answered", "answered", 20_000);
     return offer.sessionId as string;
   }
 
   async hangup(sessionId: string): Promise<void> {
     await this.officer.send("webrtc/hangup", { sessionId, officer: "officer-anna" });
-    await waitFor("ended", () => this.officer.lastState(sessionId)?.state === "ended", 20_000);
+    await waitFor(() => this.officer.lastState(sessionId)?.state === "ended", "ended", 20_000);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { running, stopChild } from "./processes.js";
+import { waitFor } from "./wait.js";
 
-export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX_LOADER = ["--import", "tsx"];
 
 /** A child process (node + tsx) whose output the test reads; stopped by pid. */
@@ -33,26 +35,29 @@ export class Child {
   }
 
   alive(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
+    return running(this.proc);
   }
 
   /** Wait until the output matches `re`; fails with the output if the child exits first. */
   async waitFor(re: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.output.match(re);
-      if (m) return m;
-      if (!this.alive())
-        throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${re}:\n${this.output}`);
-      if (Date.now() > until) throw new Error(`timed out waiting for ${re}:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      return await waitFor(
+        () => {
+          const m = this.output.match(re);
+          if (!m && !this.alive())
+            throw new Error(`child exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${re}`);
+          return m;
+        },
+        `${re}`,
+        timeoutMs,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}:\n${this.output}`);
     }
   }
 
   /** Kill by pid and wait for the exit. */
   async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    if (!this.alive()) return;
-    process.kill(this.proc.pid!, signal);
-    await this.exited;
+    await stopChild(this.proc, { signal });
   }
 }

@@ -1,4 +1,6 @@
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { sleep, waitFor } from "./wait.js";
 
 /** True while a process with this pid exists (and is not a zombie). */
 export function pidAlive(pid: number | undefined): boolean {
@@ -16,46 +18,59 @@ export function pidAlive(pid: number | undefined): boolean {
   }
 }
 
-/** Stop a process by pid: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
-export async function stopPid(pid: number | undefined, graceMs = 2000): Promise<void> {
-  if (!pid || !pidAlive(pid)) return;
+function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, "SIGTERM");
+    process.kill(pid, signal);
   } catch {
-    return;
+    // gone meanwhile
   }
+}
+
+/**
+ * Stop a process by pid: `signal` (SIGTERM), then SIGKILL after `graceMs`; resolves once it is
+ * gone. For a process this test did not spawn itself (a child's child); for our own children
+ * use `stopChild`, which also reaps them.
+ */
+export async function stopPid(
+  pid: number | undefined,
+  signal: NodeJS.Signals = "SIGTERM",
+  graceMs = 5000,
+): Promise<void> {
+  if (!pid || !pidAlive(pid)) return;
+  signalPid(pid, signal);
   const until = Date.now() + graceMs;
   while (pidAlive(pid) && Date.now() < until) await sleep(25);
   if (pidAlive(pid)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-    while (pidAlive(pid)) await sleep(25);
+    signalPid(pid, "SIGKILL");
+    await waitFor(() => !pidAlive(pid), `pid ${pid} gone after SIGKILL`);
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** True while a spawned child has not exited. */
+export function running(proc: ChildProcess | undefined): proc is ChildProcess {
+  return !!proc?.pid && proc.exitCode === null && proc.signalCode === null;
 }
 
-/** Poll `fn` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  fn: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  everyMs = 50,
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
+/**
+ * Stop a child this test spawned, by its pid: `signal`, then SIGKILL after `graceMs`; resolves
+ * on its exit. `group`: signal its whole process group (spawned with `detached: true`), so its
+ * own children go too, and SIGKILL whatever is left of the group afterwards.
+ */
+export async function stopChild(
+  proc: ChildProcess | undefined,
+  o: { signal?: NodeJS.Signals; graceMs?: number; group?: boolean } = {},
+): Promise<void> {
+  if (!proc?.pid) return;
+  const target = o.group ? -proc.pid : proc.pid;
+  if (running(proc)) {
+    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+    signalPid(target, o.signal ?? "SIGTERM");
+    const t = setTimeout(() => signalPid(target, "SIGKILL"), o.graceMs ?? 5000);
+    await exited;
+    clearTimeout(t);
   }
+  if (o.group) signalPid(target, "SIGKILL");
 }
-
 /** Direct children of a process (from /proc), e.g. ffmpeg processes the pillar spawned. */
 export function childPids(parent = process.pid): number[] {
   try {
@@ -73,13 +88,6 @@ export function commOf(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** utime+stime of a process in clock ticks (for CPU ratios). */
-export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
 }
 
 /** Inodes of every UDP socket on the machine (/proc/net/udp and udp6). */

@@ -1,6 +1,7 @@
 import { chromium, type Browser, type BrowserServer } from "playwright-core";
-import { stopPid } from "./procs.js";
+import { stopPid } from "./processes.js";
 
+/** The brief's flags for every Chromium a test starts. */
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -9,6 +10,10 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--no-first-run",
   "--disable-sync",
+];
+
+/** Added for WebRTC pages (the officer's side of a call): loopback ICE, fake camera and microphone. */
+export const WEBRTC_ARGS = [
   "--allow-loopback-in-peer-connection",
   "--use-fake-ui-for-media-stream",
   "--use-fake-device-for-media-stream",
@@ -20,9 +25,12 @@ export interface RunningChromium {
   stop(): Promise<void>;
 }
 
-/** Headless Debian Chromium; `fakeAudioWav` is what its fake microphone says (the officer). */
-export async function startChromium(o: { fakeAudioWav?: string } = {}): Promise<RunningChromium> {
-  const args = [...CHROMIUM_ARGS];
+/**
+ * Headless Debian Chromium through playwright-core, stopped by pid. `webrtc` (default true) adds
+ * WEBRTC_ARGS; `fakeAudioWav` is what its fake microphone says (the officer).
+ */
+export async function startChromium(o: { fakeAudioWav?: string; webrtc?: boolean } = {}): Promise<RunningChromium> {
+  const args = [...CHROMIUM_ARGS, ...(o.webrtc === false ? [] : WEBRTC_ARGS)];
   if (o.fakeAudioWav) args.push(`--use-file-for-fake-audio-capture=${o.fakeAudioWav}`);
   const server: BrowserServer = await chromium.launchServer({
     executablePath: "/usr/bin/chromium",
