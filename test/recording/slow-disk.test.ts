@@ -10,7 +10,7 @@ import { createBus } from "../../src/bus/events.js";
 import { type ClipFileHandle, scanClip } from "../../src/recording/clip-file.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
 import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
-import { waitFor } from "../call/helpers/procs.js";
+import { waitFor } from "../support/wait.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -159,7 +159,7 @@ describe("recording on a slow card (fsync slower than a fragment)", () => {
     r.feed(units.slice(0, FPS)); // one second of pre-roll
     r.press();
     r.feed(units.slice(FPS, FPS + 3)); // the first fragment reaches the card, whose fsync is held
-    await waitFor("the first fragment's fsync", () => card.syncs === 2, 10_000, 5);
+    await waitFor(() => card.syncs === 2, "the first fragment's fsync", 10_000, 5);
     r.feed(units.slice(FPS + 3, 4 * FPS)); // three seconds more while the card holds that fsync
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); // let every write start that can
     const heldSyncs = card.syncs;
@@ -203,7 +203,7 @@ describe("recording on a slow card (fsync slower than a fragment)", () => {
     r.feed(units.slice(0, FPS));
     r.press();
     r.feed(units.slice(FPS, FPS + 3));
-    await waitFor("the first fragment's fsync", () => card.syncs === 2, 10_000, 5);
+    await waitFor(() => card.syncs === 2, "the first fragment's fsync", 10_000, 5);
     r.feed(units.slice(FPS + 3, 4 * FPS));
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     const mediaFed = units.slice(0, 4 * FPS).reduce((n, au) => n + au.reduce((m, b) => m + b.length, 0), 0);
