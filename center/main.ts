@@ -2,6 +2,7 @@
 // and report). Its own entry point, run as `node --import tsx center/main.ts` or through
 // `pillar console`, which starts it as a child process: a pillar never loads the center's
 // dependencies (UI library, database drivers).
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { moduleLogger, rootLogger } from "../src/log/logger.js";
 import { loadCenterParts, partsFlags, partsUsage } from "./parts.js";
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
       secondaryTopic: str("secondary-topic"),
       config,
       parts,
+      // with a log, a persistent session: what the pillars send while this server is away waits
+      mqttClientId: parts.taps.length ? config.mqttClientId || `center-console-${hostname()}-${p}` : undefined,
       log: moduleLogger("console", log),
     });
   let server = make(port);

@@ -23,8 +23,9 @@ export class LogTap implements CenterTap {
     private readonly log: Logger,
   ) {}
 
+  /** Resolves once stored (or skipped as off contract); rejects when the database failed. */
   received(topic: string, payload: unknown): Promise<void> {
-    return this.track(this.store(topic, payload));
+    return this.track(this.store(topic, payload), true);
   }
 
   published(topic: string, payload: unknown, officer: Officer | null): Promise<void> {
@@ -52,13 +53,16 @@ export class LogTap implements CenterTap {
     await Promise.allSettled([...this.pending]);
   }
 
-  private track(p: Promise<unknown>): Promise<void> {
+  private track(p: Promise<unknown>, rethrow = false): Promise<void> {
     const done = p.then(
       () => undefined,
-      (err: Error) => this.log.error({ err: err.message }, "could not store in the incident log"),
+      (err: Error) => {
+        this.log.error({ err: err.message }, "could not store in the incident log");
+        if (rethrow) throw err;
+      },
     );
     this.pending.add(done);
-    void done.finally(() => this.pending.delete(done));
+    void done.catch(() => undefined).finally(() => this.pending.delete(done));
     return done;
   }
 

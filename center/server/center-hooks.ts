@@ -34,12 +34,15 @@ export interface CenterRoutes {
   handle(req: IncomingMessage, res: ServerResponse, url: URL, officer: Officer | null): Promise<boolean>;
 }
 
-/** Observers of the console's traffic (the incident log stores it). Must not throw or block. */
+/** Observers of the console's traffic (the incident log stores it). */
 export interface CenterTap {
-  /** A message from the broker that passed the console's size and schema checks. */
-  received?(topic: string, payload: unknown, retain: boolean): void;
-  /** A message the console published for an officer. */
-  published?(topic: string, payload: unknown, officer: Officer | null): void;
+  /**
+   * A message from the broker (parsed JSON, within bounds). The console acknowledges it to the
+   * broker (PUBACK) only once this resolved; a rejection means "not stored": it is tried again.
+   */
+  received?(topic: string, payload: unknown, retain: boolean): void | Promise<void>;
+  /** A message the console published for an officer. Must not throw. */
+  published?(topic: string, payload: unknown, officer: Officer | null): void | Promise<void>;
 }
 
 /** Everything the center's other parts add to the console server. */

@@ -37,6 +37,25 @@ export const ConsoleConfigSchema = Type.Object(
       default: "auto",
       description: 'page language before the officer picks one; "auto": from the browser',
     }),
+    https: Type.Optional(
+      Type.Object(
+        {
+          keyFile: Type.String({ minLength: 1, maxLength: 1024, description: "PEM private key" }),
+          certFile: Type.String({ minLength: 1, maxLength: 1024, description: "PEM certificate (chain)" }),
+        },
+        {
+          additionalProperties: false,
+          description: "serve the console over HTTPS with this key and certificate (the session cookie is then Secure)",
+        },
+      ),
+    ),
+    mqttClientId: Type.String({
+      default: "",
+      maxLength: 64,
+      pattern: "^[A-Za-z0-9._-]*$",
+      description:
+        "the console server's MQTT client id for its persistent session (with a database); each console server needs its own; empty: center-console-{host name}-{port}",
+    }),
     allowedOrigins: Type.Array(Type.String({ maxLength: 256 }), {
       default: [],
       maxItems: 32,

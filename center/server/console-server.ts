@@ -1,11 +1,14 @@
 import { readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import type { CenterParts } from "./center-hooks.js";
+import { connectConsoleBroker } from "./broker-session.js";
+import { officerStamp, passCenterGate, tapPublished } from "./center-gate.js";
+import type { CenterParts, Officer } from "./center-hooks.js";
 import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
+import { createConsoleListener } from "./console-listener.js";
 
 const PUBLIC = fileURLToPath(new URL("../web/public/", import.meta.url));
 const FILES: Record<string, string> = {
@@ -40,6 +43,8 @@ export interface ConsoleOptions {
   config?: ConsoleConfig;
   /** The center's accounts, log and report (center/server/center-hooks.ts). */
   parts?: CenterParts;
+  /** A fixed MQTT client id: a persistent session, acknowledged after the log stored (broker-session.ts). */
+  mqttClientId?: string;
   log: Logger;
 }
 
@@ -71,16 +76,17 @@ export class ConsoleServer {
   }
 
   get url(): string {
-    return `http://${this.o.host ?? "127.0.0.1"}:${this.port}/`;
+    return `${this.o.config?.https ? "https" : "http"}://${this.o.host ?? "127.0.0.1"}:${this.port}/`;
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.o.brokerUrl, {
-      clientId: `console-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    const client = connectConsoleBroker({
+      brokerUrl: this.o.brokerUrl,
       username: this.o.username,
       password: this.o.password,
-      reconnectPeriod: 1000,
-      protocolVersion: 4,
+      clientId: this.o.mqttClientId,
+      taps: this.o.parts?.taps ?? [],
+      log: this.o.log,
     });
     this.client = client;
     client.on("message", (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
@@ -97,7 +103,7 @@ export class ConsoleServer {
       const t = setTimeout(resolve, 2000);
       client.once("connect", () => (clearTimeout(t), resolve()));
     });
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = await createConsoleListener(this.o.config?.https, (req, res) => void this.handle(req, res));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -149,6 +155,8 @@ export class ConsoleServer {
       res.end(JSON.stringify(body));
     };
     try {
+      const gate = await passCenterGate(this.o.parts, req, res, url);
+      if (!gate) return;
       const file = FILES[url.pathname];
       if (req.method === "GET" && file) {
         const ext = file.split(".").pop()!;
@@ -156,15 +164,13 @@ export class ConsoleServer {
         res.end(await readFile(PUBLIC + file));
         return;
       }
-      if (req.method === "GET" && url.pathname === "/api/config")
-        return json(200, {
-          sim: !!this.o.simControlUrl,
-          secondaryTopic: this.o.secondaryTopic ?? null,
-          ...(this.o.config ?? parseConsoleConfig({})),
-        });
+      if (req.method === "GET" && url.pathname === "/api/config") {
+        const { https: _tls, mqttClientId: _id, ...shown } = this.o.config ?? parseConsoleConfig({});
+        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
+      }
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
       if (req.method === "POST" && url.pathname === "/api/publish")
-        return json(...(await this.publish(await body(req))));
+        return json(...(await this.publish(await body(req), gate.officer)));
       if (req.method === "POST" && url.pathname === "/api/sim/button") return json(...(await this.pressSimButton()));
       json(404, { error: `no route ${req.method} ${url.pathname}` });
     } catch (err) {
@@ -182,7 +188,7 @@ export class ConsoleServer {
     res.on("close", () => this.streams.delete(res));
   }
 
-  private async publish(text: string): Promise<[number, unknown]> {
+  private async publish(text: string, officer: Officer | null): Promise<[number, unknown]> {
     let doc: { topic?: unknown; payload?: unknown };
     try {
       doc = JSON.parse(text) as typeof doc;
@@ -195,8 +201,13 @@ export class ConsoleServer {
     const client = this.client;
     if (!client?.connected) return [503, { error: "console is not connected to the broker" }];
     // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
-    const payload = { ...(doc.payload as object), issuedAt: new Date().toISOString() };
+    const payload = officerStamp(
+      doc.topic,
+      { ...(doc.payload as object), issuedAt: new Date().toISOString() },
+      officer,
+    );
     await client.publishAsync(doc.topic, JSON.stringify(payload), { qos: 1 });
+    await tapPublished(this.o.parts, doc.topic, payload, officer);
     return [200, { ok: true }];
   }
 
