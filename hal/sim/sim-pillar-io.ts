@@ -43,6 +43,21 @@ export class SimPillarIo implements PillarIo {
     return [
       post("/sim/button/press", () => this.button.press(), { button: "pressed" }),
       post("/sim/button/release", () => this.button.release(), { button: "released" }),
+      {
+        // A whole press timed by the pillar's own clock: two separate requests can arrive together
+        // on a loaded machine and then look like contact bounce (shorter than the debounce time).
+        method: "POST",
+        path: "/sim/button/click",
+        handle: async (q) => {
+          const holdMs = Math.min(Math.max(Number(q.get("holdMs") ?? 80) || 80, 1), 10_000);
+          this.button.press();
+          await new Promise((r) => setTimeout(r, holdMs));
+          this.button.release();
+          // …and answered once released as long: a click right after is a new press, not a bounce.
+          await new Promise((r) => setTimeout(r, holdMs));
+          return { button: "clicked", holdMs };
+        },
+      },
       post("/sim/button/bounce", () => this.button.bounce(true), { button: "bounced to pressed" }),
       post("/sim/button/fail", () => this.button.failLink(), { button: "line failed" }),
       post("/sim/button/restore", () => this.button.restoreLink(), { button: "line restored" }),

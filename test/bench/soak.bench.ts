@@ -13,5 +13,6 @@ export async function runSoakBench(): Promise<Record<string, number>> {
     soak_fds_growth_per_h: r.fds_growth_per_h,
     soak_cycles: r.cycles,
     soak_errors: r.errors,
+    soak_presses_lost: r.presses_lost,
   };
 }

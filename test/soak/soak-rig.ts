@@ -38,6 +38,9 @@ export interface SoakResult {
   fds_max: number;
   fds_growth_per_h: number;
   children_max: number;
+  /** Clicks made, and clicks whose press event never reached the center (goal 0). */
+  clicks: number;
+  presses_lost: number;
 }
 
 async function fdCount(pid: number): Promise<number> {
@@ -108,6 +111,7 @@ export async function startSoak(o: {
   const samples: SoakSample[] = [];
   let cycles = 0;
   let errors = 0;
+  const clicks = { n: 0 };
   const t0 = Date.now();
   try {
     await pillar.start();
@@ -131,7 +135,7 @@ export async function startSoak(o: {
     };
     while (Date.now() - t0 < o.durationMs) {
       try {
-        await cycle(pillar, center, officer, id);
+        await cycle(pillar, center, officer, id, clicks);
         cycles++;
       } catch (err) {
         errors++;
@@ -144,6 +148,10 @@ export async function startSoak(o: {
       }
     }
     await sample();
+    // Every click is one press event at the center, late or not: none may be missing.
+    const pressIds = () => new Set(center.events("button.press").map((e) => e.eventId)).size;
+    await center.until(() => pressIds() >= clicks.n, "every press", 20_000).catch(() => undefined);
+    const pressesLost = Math.max(0, clicks.n - pressIds());
     const after = samples.filter((s) => s.at - t0 >= o.warmupMs);
     const use = after.length >= 2 ? after : samples;
     const hours = use.map((s) => s.tS / 3600);
@@ -171,6 +179,8 @@ export async function startSoak(o: {
           ) * 100,
         ) / 100,
       children_max: Math.max(...use.map((s) => s.children)),
+      clicks: clicks.n,
+      presses_lost: pressesLost,
     };
   } finally {
     await officer.stop();
@@ -189,9 +199,16 @@ function lastHealthMemory(center: TestCenter): { heapMb?: number; externalMb?: n
 }
 
 /** One press → call → close cycle, each step waiting for the pillar's answer. */
-async function cycle(pillar: PillarProcess, center: TestCenter, officer: NodeOfficer, id: string): Promise<void> {
+async function cycle(
+  pillar: PillarProcess,
+  center: TestCenter,
+  officer: NodeOfficer,
+  id: string,
+  clicks: { n: number },
+): Promise<void> {
   const before = center.events("button.press").length;
   const offersBefore = officer.offers.length;
+  clicks.n++;
   await pillar.click();
   await center.until(() => center.events("button.press").length > before, "press event");
   const press = center.events("button.press").at(-1)!;

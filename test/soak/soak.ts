@@ -34,7 +34,7 @@ console.log(JSON.stringify(result));
 // The rig stops everything it started; say so if anything of ours is still there.
 const left = await leftovers(result.pillarPid);
 if (left.length) console.error(`left behind: ${left.join(", ")}`);
-process.exit(result.errors > result.cycles / 10 ? 1 : 0);
+process.exit(result.presses_lost > 0 || result.errors > result.cycles / 10 ? 1 : 0);
 
 async function leftovers(pid: number): Promise<string[]> {
   const found: string[] = [];

@@ -89,11 +89,9 @@ export class PillarProcess {
     return (await res.json()) as Record<string, any>;
   }
 
-  async click(holdMs = 40): Promise<void> {
-    await this.http("POST", "/sim/button/press");
-    await sleep(holdMs);
-    await this.http("POST", "/sim/button/release");
-    await sleep(holdMs);
+  /** A press held `holdMs` by the pillar's own clock (one request, see /sim/button/click). */
+  async click(holdMs = 80): Promise<void> {
+    await this.http("POST", `/sim/button/click?holdMs=${holdMs}`);
   }
 
   /**
