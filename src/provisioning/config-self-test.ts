@@ -1,6 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import type { PillarConfig } from "../../config/schema.js";
-import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
+import { createPillarIo } from "../app/drivers.js";
+import { moduleLogger } from "../log/logger.js";
 
 /** A quick check run right after a new config is applied; throws (with a reason) to roll back. */
 export type SelfTest = (config: PillarConfig) => Promise<void>;
@@ -25,7 +26,8 @@ export async function defaultSelfTest(config: PillarConfig): Promise<void> {
 
   switch (config.hal.driver) {
     case "sim": {
-      const io = new SimPillarIo();
+      // the composition root picks the driver (the only place that names one)
+      const io = await createPillarIo(config, moduleLogger("self-test"));
       await io.start();
       await io.stop();
       return;
