@@ -15,9 +15,16 @@ export interface PillarIo {
   readonly button: DigitalInput;
   readonly tamper: DigitalInput;
   readonly outputs: Readonly<Record<OutputName, DigitalOutput>>;
-  /** Opens the shared connection (if any), then every line. */
+  /**
+   * Opens the shared connection (if any), then starts every output (each driven inactive) and
+   * only after all of them the inputs: no input edge can reach a service before every output is
+   * in a known, inactive state. The same order in every driver (test/hal/io-contract.test.ts).
+   */
   start(): Promise<void>;
-  /** Releases every line, then the shared connection. Idempotent. */
+  /**
+   * The reverse: stops the inputs, then the outputs (each left inactive), then the shared
+   * connection. Idempotent, never throws.
+   */
   stop(): Promise<void>;
   /** Test and demo hooks of a simulated driver (mounted under `/sim/`); real drivers have none. */
   simControls?(): SimControl[];

@@ -74,9 +74,10 @@ export class FirmataPillarIo implements PillarIo {
   }
 
   private async doStop(): Promise<void> {
-    for (const o of Object.values(this.outputs)) await o.stop().catch(() => {});
+    // The reverse of start: inputs, then outputs (left inactive), then the link.
     await this.button.stop().catch(() => {});
     await this.tamper.stop().catch(() => {});
+    for (const o of Object.values(this.outputs)) await o.stop().catch(() => {});
     await this.link.stop().catch(() => {});
   }
 }

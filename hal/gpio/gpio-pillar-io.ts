@@ -77,11 +77,9 @@ export class GpioPillarIo implements PillarIo {
   }
 
   private async doStop(): Promise<void> {
-    await Promise.all([
-      ...Object.values(this.outputs).map((o) => o.stop().catch(() => {})),
-      this.button.stop().catch(() => {}),
-      this.tamper.stop().catch(() => {}),
-    ]);
+    // The reverse of start: inputs, then outputs (left inactive).
+    await Promise.all([this.button.stop().catch(() => {}), this.tamper.stop().catch(() => {})]);
+    await Promise.all(Object.values(this.outputs).map((o) => o.stop().catch(() => {})));
   }
 
   /** Finds the libgpiod generation and the chip by label; checks every pin exists on it. */

@@ -19,11 +19,14 @@ export class SimDigitalInput extends InputLineBase {
     this.started = false;
   }
 
-  /** Hook: drive the line to `active` (an edge is reported only when the level changes). */
+  /**
+   * Hook: drive the line to `active`. While started, a change is reported as an edge; while not,
+   * it only sets the level the next start() finds (a button held down at power-on).
+   */
   set(active: boolean, at = Date.now()): void {
-    if (!this.started || active === this.level) return;
+    if (active === this.level) return;
     this.level = active;
-    this.changes.emit(active, at);
+    if (this.started) this.changes.emit(active, at);
   }
 
   press(): void {

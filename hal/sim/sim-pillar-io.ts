@@ -13,16 +13,18 @@ export class SimPillarIo implements PillarIo {
     SimDigitalOutput
   >;
 
+  /** Outputs first (driven inactive), then the inputs: the order every driver keeps (PillarIo). */
   async start(): Promise<void> {
+    for (const o of Object.values(this.outputs)) await o.start();
     await this.button.start();
     await this.tamper.start();
-    for (const o of Object.values(this.outputs)) await o.start();
   }
 
+  /** Inputs first, then the outputs (left inactive): the reverse of start. */
   async stop(): Promise<void> {
-    for (const o of Object.values(this.outputs)) await o.stop();
     await this.button.stop();
     await this.tamper.stop();
+    for (const o of Object.values(this.outputs)) await o.stop();
   }
 
   /** Levels of every output, for `GET /sim/leds`. */
