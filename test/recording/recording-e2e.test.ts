@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
+import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { sha256File } from "../../src/recording/clip-file.js";
 import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +10,25 @@ import { sleep, waitFor } from "../support/wait.js";
 import { decodeErrors, probe, RecordRig, videoPacketTimes } from "./helpers/record-rig.js";
 
 const run = promisify(execFile);
+
+/** ffmpeg's volumedetect mean volume (dB) of the file's `n`-th audio stream. */
+async function meanVolumeDb(file: string, n: number): Promise<number> {
+  const { stderr } = await run("ffmpeg", [
+    "-hide_banner",
+    "-i",
+    file,
+    "-map",
+    `0:a:${n}`,
+    "-af",
+    "volumedetect",
+    "-f",
+    "null",
+    "-",
+  ]);
+  const m = /mean_volume:\s*(-?[\d.]+) dB/.exec(stderr);
+  if (!m) throw new Error(`no volume for audio stream ${n}: ${stderr.slice(-300)}`);
+  return Number(m[1]);
+}
 const PRE = 3;
 const POST = 3;
 
@@ -19,7 +39,7 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     rig = undefined;
   });
 
-  it("press → answered call → hang-up: one playable MP4 covering pre-roll + call + post-roll; idle writes nothing", async () => {
+  it("press → answered call (the officer speaks) → hang-up: one playable MP4 covering pre-roll + call + post-roll, both directions of the audio; idle writes nothing", async () => {
     rig = await new RecordRig().start();
     await rig.preRollFilled((PRE + 1) * 1000);
     expect(await rig.files()).toEqual([]); // idle: the pre-roll lives in memory only
@@ -28,6 +48,7 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     watcher.on("message", (_t, payload) => snapshots.push(JSON.parse(payload.toString())));
     await watcher.subscribeAsync(`pillar/v1/${rig.pillarId}/snapshot`, { qos: 1 });
 
+    rig.officer.speaks();
     const sessionId = await rig.pressAndAnswer();
     // The press snapshot: a JPEG of the press moment with the incident id, bounded in size.
     const snap = await waitFor(() => snapshots[0], "snapshot", 20_000);
@@ -39,7 +60,17 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     expect(jpeg.length).toBeLessThanOrEqual(200 * 1024);
     expect(Date.parse(snap.frameAt)).toBeLessThanOrEqual(Date.parse(snap.pressAt));
     expect(Date.parse(snap.pressAt) - Date.parse(snap.frameAt)).toBeLessThan(1500);
-    await sleep(2000);
+    // The officer speaks for two seconds (a 440 Hz "voice" from a sim microphone in the test).
+    const voice = new SimMicrophone({ bitrateKbps: 24, gainDb: 0 });
+    let spoken = 0;
+    voice.onRtp((p) => rig!.officer.sendAudio(p) && spoken++);
+    await voice.start();
+    try {
+      await waitFor(() => spoken > 50, "the officer's voice sent", 20_000);
+      await sleep(2000);
+    } finally {
+      await voice.stop();
+    }
     await rig.hangup(sessionId);
     const hungUpAt = Date.now();
     const clip = await waitFor(
@@ -58,6 +89,10 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
       expect.arrayContaining(["video:h264", "audio:opus"]),
     );
     expect(await decodeErrors(file)).toBe("");
+    // Both directions of the call's audio: the pillar's microphone and the officer's voice, heard.
+    const audio = p.streams.filter((st) => st.codec_type === "audio");
+    expect(audio).toHaveLength(2);
+    expect(await meanVolumeDb(file, 1)).toBeGreaterThan(-40);
     // The clip's time line: the file's duration matches the index's first and last sample times,
     // starts at least PRE s before the press and ends POST s after the hang-up (each within 1 s).
     const indexed = (Date.parse(clip.end) - start) / 1000;

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import nodeDataChannel, { type PeerConnection, type Track } from "node-datachannel";
 
+const OFFICER_SSRC = 0x0ff1ce42;
+
 /**
  * A control-center officer in Node: an MQTT client speaking the signaling contract and a
  * node-datachannel peer that answers the pillar's offers and counts the RTP it receives.
@@ -13,6 +15,7 @@ export class NodeOfficer {
   readonly busy: Record<string, any>[] = [];
   readonly received = { video: 0, audio: 0 };
   pc: PeerConnection | undefined;
+  private voice = false;
   /** Kept referenced: a Track whose JS object is garbage-collected stops calling onMessage. */
   private tracks: Track[] = [];
   sessionId: string | undefined;
@@ -65,6 +68,12 @@ export class NodeOfficer {
     return this;
   }
 
+  /** From the next answer on, this officer has a voice: `sendAudio` speaks into the call. */
+  speaks(): this {
+    this.voice = true;
+    return this;
+  }
+
   /** Answer an offer with a fresh peer connection. */
   answer(offer: Record<string, any>): void {
     this.pc?.close();
@@ -79,13 +88,22 @@ export class NodeOfficer {
       (candidate, mid) => void this.send("webrtc/candidate/center", { sessionId, officer: this.name, candidate, mid }),
     );
     this.tracks = [];
-    pc.onTrack((track) => {
+    const count = (track: Track) => {
       this.tracks.push(track);
       const kind = track.type() === "video" ? "video" : "audio";
       track.onMessage((m) => {
         if (m.length > 12 && !(m[1]! >= 192 && m[1]! <= 223)) this.received[kind]++;
       });
-    });
+    };
+    pc.onTrack(count);
+    if (this.voice) {
+      // An audio track of our own, declared before the answer, so the answer names our SSRC (as a
+      // browser's does) and the pillar's libdatachannel routes our packets to its audio track.
+      const a = new nodeDataChannel.Audio("audio", "SendRecv");
+      a.addOpusCodec(111);
+      a.addSSRC(OFFICER_SSRC, "officer-voice", "officer", "voice");
+      count(pc.addTrack(a));
+    }
     pc.setRemoteDescription(offer.sdp as string, "offer");
   }
 
@@ -106,6 +124,20 @@ export class NodeOfficer {
 
   sendRaw(suffix: string, payload: string): Promise<unknown> {
     return this.client.publishAsync(this.topic(suffix), payload, { qos: 1 });
+  }
+
+  /**
+   * Speak into the call: one Opus RTP packet (from any source, e.g. a SimMicrophone in the test)
+   * sent on the answered audio track with this officer's payload type. False when no audio track yet.
+   */
+  sendAudio(rtp: Buffer): boolean {
+    if (!this.voice) throw new Error("call speaks() before the answer to send audio");
+    const track = this.tracks.find((t) => t.type() === "audio" && t.isOpen());
+    if (!track || rtp.length < 12) return false;
+    const p = Buffer.from(rtp);
+    p[1] = (p[1]! & 0x80) | 111; // the Opus payload type the pillar offers (src/call/peer-session.ts)
+    p.writeUInt32BE(OFFICER_SSRC, 8);
+    return track.sendMessageBinary(p);
   }
 
   lastState(sessionId?: string): Record<string, any> | undefined {
