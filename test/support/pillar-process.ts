@@ -3,7 +3,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "./child.js";
 import { stopChild } from "./processes.js";
-import { sleep } from "./wait.js";
 
 /**
  * `pillar run` as a real child process (the installed binary, through tsx), for tests that
