@@ -1,31 +1,15 @@
-import { readFile } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { connectConsoleBroker } from "./broker-session.js";
 import { officerStamp, passCenterGate, tapPublished } from "./center-gate.js";
 import type { CenterParts, Officer } from "./center-hooks.js";
 import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
 import { createConsoleListener } from "./console-listener.js";
-
-const PUBLIC = fileURLToPath(new URL("../web/public/", import.meta.url));
-const FILES: Record<string, string> = {
-  "/": "index.html",
-  "/index.html": "index.html",
-  "/console.js": "console.js",
-  "/console.css": "console.css",
-};
-const TYPES: Record<string, string> = {
-  html: "text/html; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-};
-
-/** Topics the page may publish to: the center side of signaling and the incident commands. */
-const ALLOWED =
-  /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/(webrtc\/(request|answer|candidate\/center|pickup|hangup)|cmd\/incident\.(ack|close))$/;
+import { checkPublish } from "./page-publish.js";
+import { PillarBridge } from "./pillar-bridge.js";
+import type { PillarMsg } from "./pillar-messages.js";
+import { requestProblem } from "./request-guard.js";
+import { webBundle } from "./web-bundle.js";
 
 export interface ConsoleOptions {
   /** The center's broker. */
@@ -48,62 +32,52 @@ export interface ConsoleOptions {
   log: Logger;
 }
 
-interface Msg {
-  topic: string;
-  payload: unknown;
-  retain: boolean;
-}
+/** A page that reads slower than this much backlog is cut off (it reconnects and gets a snapshot). */
+const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
+const MAX_STREAMS = 200;
 
 /**
- * `pillar console`: the operator page for the control center and installers. Serves a plain
- * HTML/JS page and bridges it to MQTT: the server subscribes to the pillars' status, events,
- * signaling and command results and streams them to every page (Server-Sent Events); the page
- * publishes through `POST /api/publish`, limited to the center's signaling topics and
- * `incident.ack`/`incident.close`. Broker credentials stay on the server.
+ * `pillar console`: the officers' page (center/web, built by esbuild at start) and its bridge to
+ * MQTT. The bridge (pillar-bridge.ts) checks every pillar message against the contract's schemas
+ * and streams the valid ones to every page (Server-Sent Events, `/api/stream`, a snapshot of the
+ * pillars' state and the open incidents first); the page publishes through `POST /api/publish`,
+ * limited to the center's signaling, incident ack/close and the self-test command, each payload
+ * checked (page-publish.ts). Every request's Host, and every state-changing request's Origin and
+ * JSON content type, are checked (request-guard.ts). Broker credentials stay on the server.
  */
 export class ConsoleServer {
   private server: Server | undefined;
-  private client: MqttClient | undefined;
+  private bridge: PillarBridge | undefined;
   private readonly streams = new Set<ServerResponse>();
-  /** Latest retained-like state per topic (status, session) and a log of events. */
-  private readonly latest = new Map<string, Msg>();
-  private readonly history: Msg[] = [];
+  private readonly config: ConsoleConfig;
 
-  constructor(private readonly o: ConsoleOptions) {}
+  constructor(private readonly o: ConsoleOptions) {
+    this.config = o.config ?? parseConsoleConfig({});
+  }
 
   get port(): number {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
   get url(): string {
-    return `${this.o.config?.https ? "https" : "http"}://${this.o.host ?? "127.0.0.1"}:${this.port}/`;
+    return `${this.config.https ? "https" : "http"}://${this.o.host ?? "127.0.0.1"}:${this.port}/`;
   }
 
   async start(): Promise<void> {
-    const client = connectConsoleBroker({
+    const page = webBundle(); // built while the bridge connects
+    const bridge = new PillarBridge({
       brokerUrl: this.o.brokerUrl,
       username: this.o.username,
       password: this.o.password,
+      secondaryTopic: this.o.secondaryTopic,
       clientId: this.o.mqttClientId,
       taps: this.o.parts?.taps ?? [],
       log: this.o.log,
     });
-    this.client = client;
-    client.on("message", (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
-    client.on("error", (err) => this.o.log.warn({ err: err.message }, "broker error"));
-    const filters = ["pillar/v1/+/status", "pillar/v1/+/event", "pillar/v1/+/webrtc/#", "pillar/v1/+/cmd/+/result"];
-    if (this.o.secondaryTopic) filters.push(`${this.o.secondaryTopic}/#`);
-    client.on("connect", () => {
-      this.o.log.info("connected to the broker");
-      client.subscribe(filters, { qos: 1 });
-    });
-    // Not waited for: the page is served at once and the bridge (re)connects on its own, so the
-    // console may start before the broker (e.g. beside `pillar run --sim`).
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 2000);
-      client.once("connect", () => (clearTimeout(t), resolve()));
-    });
-    const server = await createConsoleListener(this.o.config?.https, (req, res) => void this.handle(req, res));
+    this.bridge = bridge;
+    bridge.onMessage = (m) => this.broadcast(m);
+    await Promise.all([bridge.start(), page]);
+    const server = await createConsoleListener(this.config.https, (req, res) => void this.handle(req, res));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -124,90 +98,94 @@ export class ConsoleServer {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     }
-    const c = this.client;
-    this.client = undefined;
-    if (c) await c.endAsync(true);
+    await this.bridge?.stop();
+    this.bridge = undefined;
   }
 
-  private onMessage(topic: string, payload: Buffer, retain: boolean): void {
-    let body: unknown = null;
-    if (payload.length) {
-      try {
-        body = JSON.parse(payload.toString());
-      } catch {
-        return;
-      }
+  private broadcast(m: PillarMsg): void {
+    const line = `data: ${JSON.stringify(m)}\n\n`;
+    for (const s of this.streams) {
+      if (s.writableLength > MAX_STREAM_BACKLOG) {
+        this.o.log.warn("a page reads too slowly: its stream is cut (it reconnects)");
+        s.destroy();
+        this.streams.delete(s);
+      } else s.write(line);
     }
-    const msg: Msg = { topic, payload: body, retain };
-    if (/\/(status|webrtc\/session)$/.test(topic)) this.latest.set(topic, msg);
-    else if (topic.endsWith("/event")) {
-      this.history.push(msg);
-      if (this.history.length > 500) this.history.shift();
+  }
+
+  private securityHeaders(): Record<string, string> {
+    let tiles = "";
+    try {
+      if (this.config.tileUrl) tiles = ` ${new URL(this.config.tileUrl.replace(/[{}]/g, "")).origin}`;
+    } catch {
+      // not a URL: no tiles can load
     }
-    const line = `data: ${JSON.stringify(msg)}\n\n`;
-    for (const s of this.streams) s.write(line);
+    return {
+      "content-security-policy": `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:${tiles}; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://console");
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
+      res.writeHead(status, { "content-type": "application/json", ...this.securityHeaders() });
       res.end(JSON.stringify(body));
     };
     try {
+      const problem = requestProblem(req, this.config.allowedOrigins);
+      if (problem) {
+        this.o.log.warn({ method: req.method, path: url.pathname.slice(0, 200), problem }, "request refused");
+        return json(403, { error: problem });
+      }
       const gate = await passCenterGate(this.o.parts, req, res, url);
       if (!gate) return;
-      const file = FILES[url.pathname];
-      if (req.method === "GET" && file) {
-        const ext = file.split(".").pop()!;
-        res.writeHead(200, { "content-type": TYPES[ext]!, "cache-control": "no-store" });
-        res.end(await readFile(PUBLIC + file));
+      const file = req.method === "GET" ? (await webBundle()).get(url.pathname) : undefined;
+      if (file) {
+        res.writeHead(200, { "content-type": file.type, "cache-control": "no-store", ...this.securityHeaders() });
+        res.end(file.body);
         return;
       }
-      if (req.method === "GET" && url.pathname === "/api/config") {
-        const { https: _tls, mqttClientId: _id, ...shown } = this.o.config ?? parseConsoleConfig({});
-        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
-      }
+      if (req.method === "GET" && url.pathname === "/api/config")
+        return json(200, {
+          sim: !!this.o.simControlUrl,
+          secondaryTopic: this.o.secondaryTopic ?? null,
+          ...this.config,
+        });
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
       if (req.method === "POST" && url.pathname === "/api/publish")
-        return json(...(await this.publish(await body(req), gate.officer)));
+        return json(...(await this.publish(req, gate.officer)));
       if (req.method === "POST" && url.pathname === "/api/sim/button") return json(...(await this.pressSimButton()));
-      json(404, { error: `no route ${req.method} ${url.pathname}` });
+      json(404, { error: `no route ${req.method} ${url.pathname.slice(0, 200)}` });
     } catch (err) {
       json(500, { error: (err as Error).message });
     }
   }
 
   private stream(res: ServerResponse): void {
+    if (this.streams.size >= MAX_STREAMS) {
+      res.writeHead(503, { "content-type": "text/plain" });
+      res.end("too many pages open");
+      return;
+    }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-    const snapshot = [...this.latest.values(), ...this.history]
+    const snapshot = (this.bridge?.snapshot() ?? [])
       .map((m) => `data: ${JSON.stringify({ ...m, replay: true })}\n\n`)
       .join("");
-    res.write(`retry: 1000\n\n${snapshot}`);
+    res.write(`retry: 1000\n\n${snapshot}event: synced\ndata: {}\n\n`);
     this.streams.add(res);
     res.on("close", () => this.streams.delete(res));
   }
 
-  private async publish(text: string, officer: Officer | null): Promise<[number, unknown]> {
-    let doc: { topic?: unknown; payload?: unknown };
-    try {
-      doc = JSON.parse(text) as typeof doc;
-    } catch {
-      return [400, { error: "body is not JSON" }];
-    }
-    if (typeof doc.topic !== "string" || !ALLOWED.test(doc.topic))
-      return [403, { error: `the console may not publish to ${String(doc.topic)}` }];
-    if (!doc.payload || typeof doc.payload !== "object") return [400, { error: "payload must be an object" }];
-    const client = this.client;
-    if (!client?.connected) return [503, { error: "console is not connected to the broker" }];
-    // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
-    const payload = officerStamp(
-      doc.topic,
-      { ...(doc.payload as object), issuedAt: new Date().toISOString() },
-      officer,
-    );
-    await client.publishAsync(doc.topic, JSON.stringify(payload), { qos: 1 });
-    await tapPublished(this.o.parts, doc.topic, payload, officer);
+  private async publish(req: IncomingMessage, officer: Officer | null): Promise<[number, unknown]> {
+    const checked = checkPublish(await body(req));
+    if (Array.isArray(checked)) return [checked[0], { error: checked[1] }];
+    const bridge = this.bridge;
+    if (!bridge?.connected) return [503, { error: "console is not connected to the broker" }];
+    const payload = officerStamp(checked.topic, checked.payload, officer);
+    await bridge.publish(checked.topic, JSON.stringify(payload));
+    await tapPublished(this.o.parts, checked.topic, payload, officer);
     return [200, { ok: true }];
   }
 
@@ -223,10 +201,12 @@ export class ConsoleServer {
 }
 
 async function body(req: IncomingMessage): Promise<string> {
-  let text = "";
-  for await (const chunk of req) {
-    text += chunk;
-    if (text.length > 256_000) throw new Error("body too large");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 128 * 1024) throw new Error("body too large");
+    chunks.push(chunk);
   }
-  return text;
+  return Buffer.concat(chunks).toString("utf8");
 }

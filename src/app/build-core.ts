@@ -57,6 +57,7 @@ export async function buildCore(o: {
     pillarId: c.pillar.id,
     settings: { ...c.broker, clientId: c.broker.clientId ?? `pillar-${c.pillar.id}` },
     version: o.version,
+    location: () => cfg().location,
     bus,
     log: moduleLogger("uplink", log),
   });

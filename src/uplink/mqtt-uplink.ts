@@ -36,6 +36,8 @@ export interface UplinkOptions {
   settings: UplinkSettings;
   /** Software version, announced in the retained `online` status. */
   version: string;
+  /** Where the pillar stands (the config's `location`), announced in the status for the center's map. */
+  location?: () => { lat: number; lon: number; address: string; district: string };
   bus: PillarBus;
   log: Logger;
 }
@@ -205,6 +207,7 @@ export class MqttUplink {
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       at: new Date().toISOString(),
       ...(reason ? { reason } : {}),
+      ...(this.opts.location ? { location: this.opts.location() } : {}),
     };
   }
 

@@ -2,7 +2,8 @@
  * The call's figures, with a real pillar process (`pillar run`, sim camera at 720p30 + sim mic),
  * a real Mosquitto, the operator console and headless Chromium as the officer:
  * - press_to_first_frame_ms: simulated press → first decoded frame in the page's alarm card
- *   (requestVideoFrameCallback, wall clock), median of BENCH_CALL_PRESSES (default 7) presses,
+ *   (requestVideoFrameCallback, wall clock), the Answer button clicked by the bench as soon as it
+ *   is enabled (answering claims the call), median of BENCH_CALL_PRESSES (default 7) presses,
  *   each a fresh incident and call (onDemand camera: the encoder starts at the press).
  * - stream_cpu_ratio_to_encoder: pillar process CPU ÷ sim encoder (ffmpeg libx264) CPU over
  *   the same 10 s of an answered call (video + audio both ways), from /proc/<pid>/stat.
@@ -51,7 +52,7 @@ export async function runCallBench(
     chrome = await startChromium({ fakeAudioWav: await officerVoiceWav() });
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${console_.url}?officer=bench-officer`);
-    await page.locator("#pillars li", { hasText: "online" }).waitFor({ timeout: 20_000 });
+    await page.locator('.fleet tr[data-state="online"]').waitFor({ timeout: 20_000 });
 
     const closeIncident = async () => {
       const inc = (await pillar.http("GET", "/state")).incident as { incidentId: string | null };
@@ -82,6 +83,8 @@ export async function runCallBench(
       await page.evaluate(() => ((window as any).pillarConsole.stats.firstFrameAt = null));
       const t0 = Date.now();
       await pillar.click(40);
+      // the officer's Answer claims the call (issue 12); clicked as soon as it can be
+      await page.locator(".card.alarm button.answer:enabled").click({ timeout: 20_000 });
       const first = await waitFor(
         () => page.evaluate(() => (window as any).pillarConsole.stats.firstFrameAt as number | null),
         "first frame",
@@ -101,8 +104,7 @@ export async function runCallBench(
       await sleep(5000);
       console.error(`video only (not answered): pillar ${((((await cpuSeconds(pp)) - a) / 5) * 100).toFixed(1)} %`);
     }
-    // The last call: answer (two-way audio), let it settle, then measure 10 s of streaming.
-    await page.locator(".card.alarm button.answer").first().click();
+    // The last call is answered (two-way audio): let it settle, then measure 10 s of streaming.
     await waitFor(
       async () => ((await pillar.http("GET", "/call")).session as { state: string } | null)?.state === "answered",
       "answered",

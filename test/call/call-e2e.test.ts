@@ -36,10 +36,10 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await rig.stop();
   });
 
-  it("press → alarm card with time and place and live video → answer → officer heard → hang up tears down", async () => {
+  it("press → alarm card with time and place → answer → live video, officer heard → hang up tears down", async () => {
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${rig.console.url}?officer=officer-anna`);
-    await page.locator("#pillars li", { hasText: "pillar-e2e — online" }).waitFor({ timeout: 15_000 });
+    await page.locator('.fleet tr[data-pillar="pillar-e2e"][data-state="online"]').waitFor({ timeout: 15_000 });
     expect(rig.feature.feed.isRunning()).toBe(false); // onDemand: no encoder before a call
 
     // The newcomer's virtual SOS button on the page presses the simulated pillar's button.
@@ -47,12 +47,16 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     await page.click("#sos");
     const card = page.locator(".card.alarm");
     await card.waitFor({ timeout: 10_000 });
-    await expect.poll(() => card.locator(".time").textContent(), { timeout: 10_000 }).toMatch(/^\d\d:\d\d:\d\d$/);
-    expect(await card.locator(".date").textContent()).toMatch(/\d{4}/);
-    expect(await card.locator(".place").textContent()).toContain("Republic Square 1, Medeu");
+    expect(await card.locator("time.date").textContent()).toMatch(/\d{4}, \d\d:\d\d:\d\d GMT\+5$/);
+    expect(await card.locator(".where").textContent()).toBe("Republic Square 1 · Medeu");
     expect(await card.locator(".timeline").textContent()).toContain("SOS button pressed");
+    expect(await card.locator(".call-state").textContent()).toBe("caller waiting for an officer");
+    expect(rig.speaker.pid()).toBeUndefined(); // not answered yet: no audio path
 
-    // The page connected at once: the sim camera's frames decode in the alarm card.
+    // Answer (claims the call): the sim camera's frames decode in the alarm card, and the
+    // browser's (fake) microphone — a known officer voice — reaches the pillar's speaker.
+    const answeredAt = Date.now();
+    await card.locator("button.answer:enabled").click({ timeout: 15_000 });
     const before = await waitFor(
       async () => {
         const s = await videoStats(page);
@@ -68,13 +72,8 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     expect(firstFrameAt).toBeGreaterThan(pressedAt);
     const cameraPid = rig.feature.drivers.camera.pid();
     expect(pidAlive(cameraPid)).toBe(true);
-    expect(rig.speaker.pid()).toBeUndefined(); // not answered yet: no audio path
-
-    // Answer: the browser's (fake) microphone — a known officer voice — reaches the pillar's speaker.
-    const answeredAt = Date.now();
-    await card.locator("button.answer").click();
     await expect.poll(() => rig.feature.call.snapshot()?.state, { timeout: 10_000 }).toBe("answered");
-    await expect.poll(() => card.locator(".state").textContent()).toBe("talking with officer-anna");
+    await expect.poll(() => card.locator(".call-state").textContent()).toBe("you are talking with the caller");
     const loud = await waitFor(
       () => {
         const db = rig.speaker.loudestSince(answeredAt);
@@ -124,19 +123,18 @@ describe("the call, end to end: sim pillar ↔ MQTT ↔ operator page in real Ch
     // Look in without a press; a second officer's console asking meanwhile is told "busy".
     const ben = await chrome.browser.newPage();
     await ben.goto(`${rig.console.url}?officer=officer-ben`);
-    await ben.locator("#pillars li", { hasText: "pillar-e2e — online" }).waitFor({ timeout: 15_000 });
-    await page.locator("#pillars li button", { hasText: "Look in" }).click();
+    // the incident is still open (not acknowledged): the pillar shows as "alarm"
+    await ben.locator('.fleet tr[data-pillar="pillar-e2e"][data-state="alarm"]').waitFor({ timeout: 15_000 });
+    await page.locator('.fleet tr[data-pillar="pillar-e2e"] button.lookin').click();
     const look = page.locator(".card.lookin");
     await look.waitFor({ timeout: 10_000 });
     await expect.poll(() => look.locator(".overlay").textContent(), { timeout: 15_000 }).toBe("live 640×360");
     expect(rig.feature.call.snapshot()).toMatchObject({ kind: "lookin", officer: "officer-anna" });
-    await ben.locator("#pillars li button", { hasText: "Look in" }).click();
+    await ben.locator('.fleet tr[data-pillar="pillar-e2e"] button.lookin').click();
     await expect
       .poll(() => ben.evaluate(() => (window as any).pillarConsole.stats.busy?.message ?? null), { timeout: 10_000 })
       .toBe("the pillar is in a call with officer-anna");
-    expect(await ben.locator("#notice").textContent()).toBe(
-      "pillar-e2e: busy — the pillar is in a call with officer-anna",
-    );
+    expect(await ben.locator(".fleet .notice").textContent()).toBe("pillar-e2e: officer-anna has the call");
     await look.locator("button.hangup").click();
     await expect.poll(() => rig.feature.call.snapshot(), { timeout: 10_000 }).toBeNull();
     await expect.poll(() => childPids().filter((p) => commOf(p) === "ffmpeg").length, { timeout: 10_000 }).toBe(0);

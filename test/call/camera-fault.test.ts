@@ -25,8 +25,9 @@ describe("camera encoder killed mid-call", () => {
   it("raises a camera fault, restarts the encoder, video resumes, and the button keeps working", async () => {
     const page = await chrome.browser.newPage();
     await page.goto(`${rig.console.url}?officer=officer-ben`);
-    await page.locator("#pillars li", { hasText: "online" }).waitFor({ timeout: 15_000 });
+    await page.locator('.fleet tr[data-state="online"]').waitFor({ timeout: 15_000 });
     await rig.press();
+    await page.locator(".card.alarm button.answer:enabled").click({ timeout: 15_000 });
     const frames = () => page.evaluate(() => (window as any).pillarConsole.stats.frames as number);
     await expect.poll(frames, { timeout: 20_000 }).toBeGreaterThan(10);
 
@@ -77,7 +78,7 @@ describe("camera encoder killed mid-call", () => {
     // Video resumes in the same call (new encoder, same track: SSRC/timestamps rewritten).
     const afterRestart = await frames();
     await expect.poll(frames, { timeout: 10_000 }).toBeGreaterThan(afterRestart + 10);
-    expect(rig.feature.call.snapshot()?.state).toBe("connected");
+    expect(rig.feature.call.snapshot()?.state).toBe("answered");
     expect(rig.feature.drivers.camera.pid()).toBe(newPid);
     const third = center.events("button.press").length;
     await rig.press();
