@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClockSyncProbe } from "../../src/events/clock-sync.js";
-import { waitFor } from "../support/free-port.js";
+import { waitFor } from "../support/wait.js";
 import { ConsoleRig, incidentOf, SITES } from "./helpers/console-rig.js";
 
 const [MED, ALM, BOS] = SITES.map((s) => s.id) as [string, string, string];

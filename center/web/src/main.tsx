@@ -15,24 +15,25 @@ import { TimeFormat } from "./time-format.js";
 import { App } from "./ui/app.js";
 import type { PageConfig } from "./ui/context.js";
 
-const params = new URLSearchParams(location.search);
-const me = params.get("officer") || sessionStorage.getItem("officer") || `officer-${randomToken().slice(0, 6)}`;
-sessionStorage.setItem("officer", me);
 // This tab's secret call token: sent with the answer and every act on the call, so only this tab
 // (also after a reload: sessionStorage) can pick up, hang up or re-join a call it answered.
 const token = sessionStorage.getItem("callToken") || randomToken();
 sessionStorage.setItem("callToken", token);
 
 const store = new Store();
-const calls = new Calls(me, token);
 const sound = new AlarmSound();
 const shown = new Map<string, number>();
-calls.onChange = () => store.changed();
+let calls: Calls;
 let live = false;
 
-Object.assign(window, {
-  pillarConsole: { me, store, calls, sound, shown, stats: calls.stats, sessions: calls.byId },
-});
+/** Who acts here: the logged-in officer (center accounts), else `?officer=` or a made-up demo name. */
+function officerId(config: PageConfig): string {
+  if (config.officer) return config.officer.id;
+  const asked = new URLSearchParams(location.search).get("officer");
+  const me = asked || sessionStorage.getItem("officer") || `officer-${randomToken().slice(0, 6)}`;
+  sessionStorage.setItem("officer", me);
+  return me;
+}
 
 function onMessage(m: BridgeMsg): void {
   switch (m.kind) {
@@ -57,6 +58,12 @@ function onMessage(m: BridgeMsg): void {
 
 async function boot(): Promise<void> {
   const config = (await (await fetch("/api/config")).json()) as PageConfig;
+  const me = officerId(config);
+  calls = new Calls(me, token);
+  calls.onChange = () => store.changed();
+  Object.assign(window, {
+    pillarConsole: { me, store, calls, sound, shown, stats: calls.stats, sessions: calls.byId },
+  });
   const langKey = `console.lang.${me}`;
   const initialLang = pickLanguage(localStorage.getItem(langKey), config.defaultLanguage, navigator.languages);
   const es = new EventSource("/api/stream");

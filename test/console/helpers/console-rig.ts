@@ -4,7 +4,7 @@ import type { Page } from "playwright-core";
 import { pino } from "pino";
 import { type ConsoleConfig, parseConsoleConfig } from "../../../center/server/console-config.js";
 import { ConsoleServer } from "../../../center/server/console-server.js";
-import { startChromium, type RunningChromium } from "../../call/helpers/chromium.js";
+import { startChromium, type RunningChromium } from "../../support/chromium.js";
 import { TestMosquitto } from "../../support/mosquitto.js";
 import { SimPillar } from "../../support/sim-pillar.js";
 

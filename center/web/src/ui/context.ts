@@ -14,6 +14,8 @@ export interface PageConfig {
   mapCenter: { lat: number; lon: number };
   mapZoom: number;
   defaultLanguage: string;
+  /** The logged-in officer (with center accounts), or null (the open demo console). */
+  officer: { id: string; name: string } | null;
 }
 
 /** What every component reads: the data, the officer, the language and the actions. */
