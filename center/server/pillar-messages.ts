@@ -31,24 +31,29 @@ export interface PillarMsg {
 }
 
 /**
- * `pillar/v1/{id}/selftest` (another issue publishes it): the console shows whether it passed,
- * when, and the checks that failed. Known fields are checked; others pass through.
+ * `pillar/v1/{id}/selftest` (issue 11's report, its full schema in that issue's code): the console
+ * shows whether it passed, when, and the checks that failed. The fields shown are checked; the
+ * rest passes through untouched.
  */
 export const SelfTestSchema = Type.Object(
   {
-    at: Type.String({ maxLength: 40 }),
     ok: Type.Boolean(),
+    finishedAt: Type.String({ maxLength: 40 }),
+    summary: Type.Optional(
+      Type.Object({ pass: Type.Integer(), fail: Type.Integer(), skip: Type.Integer() }, { additionalProperties: true }),
+    ),
     checks: Type.Optional(
       Type.Array(
         Type.Object(
           {
-            name: Type.String({ maxLength: 64 }),
-            ok: Type.Boolean(),
-            message: Type.Optional(Type.String({ maxLength: 500 })),
+            id: Type.String({ maxLength: 64 }),
+            title: Type.Optional(Type.String({ maxLength: 200 })),
+            status: Type.String({ maxLength: 16 }),
+            detail: Type.Optional(Type.String({ maxLength: 1000 })),
           },
           { additionalProperties: true },
         ),
-        { maxItems: 64 },
+        { maxItems: 128 },
       ),
     ),
   },
@@ -70,6 +75,8 @@ const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: numbe
   busy: { validate: compile(BusyMsg), maxBytes: 4096, maxDepth: 2 },
   result: { validate: compile(CommandResultSchema), maxBytes: 64 * 1024, maxDepth: 8 },
 };
+
+const selfTestValid = compile(SelfTestSchema);
 
 const TOPIC =
   /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|selftest|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;
@@ -115,6 +122,12 @@ export function checkPillarMessage(
   const doc = parseBoundedJson(payload, k);
   if (!k.validate(doc))
     throw new Error((k.validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`).join("; "));
+  // a self-test's result carries its report: checked like the report itself
+  const result = (doc as { result?: unknown }).result;
+  if (c.command === "selftest" && result !== undefined && result !== null && !selfTestValid(result))
+    throw new Error(
+      `self-test report: ${(selfTestValid.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join("; ")}`,
+    );
   const named = (doc as { pillarId?: unknown }).pillarId;
   const pillarId = c.pillarId ?? (typeof named === "string" ? named : null);
   if (!pillarId || !/^[a-z0-9][a-z0-9-]{1,62}$/.test(pillarId)) throw new Error("no valid pillarId");

@@ -85,13 +85,15 @@ export interface BusyMsg {
 export interface ResultMsg {
   correlationId: string | null;
   ok: boolean;
+  result?: unknown;
   error?: { code: string; message: string };
 }
 
+/** Issue 11's self-test report (the fields the console shows). */
 export interface SelfTestMsg {
-  at: string;
   ok: boolean;
-  checks?: { name: string; ok: boolean; message?: string }[];
+  finishedAt: string;
+  checks?: { id: string; title?: string; status: string; detail?: string }[];
 }
 
 /** A line of a card's timeline, translated when shown. */
@@ -113,6 +115,8 @@ export interface Pillar {
   faults: Map<string, FaultInfo>;
   selftest?: SelfTestMsg;
   selftestAsked?: boolean;
+  /** The self-test command was refused (e.g. busy): shown until the next report. */
+  selftestProblem?: Note;
   /** The pillar's call session (its retained `webrtc/session`), while one is not ended. */
   session?: SessionMsg;
 }

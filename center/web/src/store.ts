@@ -84,6 +84,7 @@ export class Store {
       case "selftest":
         p.selftest = (m.payload as SelfTestMsg | null) ?? undefined;
         p.selftestAsked = false;
+        p.selftestProblem = undefined;
         return;
       case "session":
         this.onSession(p, m.payload as SessionMsg | null);
@@ -169,7 +170,13 @@ export class Store {
     const c = r.correlationId ? this.sent.get(r.correlationId) : undefined;
     if (!c) return;
     this.sent.delete(r.correlationId!);
-    if (r.ok) return;
+    if (c.what === "selftest") this.pillar(c.pillarId).selftestAsked = false;
+    if (r.ok) {
+      const report = r.result as SelfTestMsg | null;
+      if (c.what === "selftest" && typeof report?.ok === "boolean" && typeof report.finishedAt === "string")
+        this.pillar(c.pillarId).selftest = report;
+      return;
+    }
     const problem: Note = {
       at: new Date().toISOString(),
       key: "refused",
@@ -177,11 +184,7 @@ export class Store {
     };
     const i = c.incidentId ? this.incidents.get(c.incidentId) : undefined;
     if (i) i.problem = problem;
-    else if (c.what === "selftest") {
-      const p = this.pillar(c.pillarId);
-      p.selftestAsked = false;
-      p.selftest = { at: problem.at, ok: false, checks: [{ name: r.error?.code ?? "error", ok: false }] };
-    }
+    else if (c.what === "selftest") this.pillar(c.pillarId).selftestProblem = problem;
   }
 
   note(i: Incident, n: Note): void {

@@ -6,11 +6,14 @@ const STATES: PillarState[] = ["alarm", "fault", "offline", "online", "unknown"]
 
 function selfTestText(ctx: Ctx, p: Pillar): string {
   if (p.selftestAsked) return ctx.t("selfTestAsked");
+  if (p.selftestProblem) return ctx.t(p.selftestProblem.key, p.selftestProblem.args);
   const s = p.selftest;
   if (!s) return "—";
-  const when = ctx.fmt.timeOf(s.at);
+  const when = ctx.fmt.shortOf(s.finishedAt);
   if (s.ok) return `${ctx.t("selfTestOk")} ${when}`;
-  const failed = (s.checks ?? []).filter((c) => !c.ok).map((c) => (c.message ? `${c.name} (${c.message})` : c.name));
+  const failed = (s.checks ?? [])
+    .filter((c) => c.status === "fail")
+    .map((c) => (c.detail ? `${c.title ?? c.id} (${c.detail})` : (c.title ?? c.id)));
   return `${ctx.t("selfTestFailed", { checks: failed.join(", ") || "?" })} ${when}`;
 }
 
