@@ -446,6 +446,37 @@ export const PillarConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: "recording of the camera and the call's audio" },
     ),
+    selftest: Type.Object(
+      {
+        intervalS: Duration(
+          300,
+          30,
+          86_400,
+          "supervision: the non-intrusive checks (camera, storage, broker, clock, inputs) run this often",
+        ),
+        audioHour: Type.Integer({
+          default: 4,
+          minimum: 0,
+          maximum: 23,
+          description: "supervision: the daily speaker → microphone tone test runs at this local hour (a quiet street)",
+        }),
+        audioRetryS: Duration(
+          600,
+          10,
+          86_400,
+          "a daily audio test postponed by a call or an open incident is tried again after this",
+        ),
+        toneHz: Type.Integer({ default: 1000, minimum: 300, maximum: 3000, description: "frequency of the loop tone" }),
+        toneMs: Type.Integer({ default: 800, minimum: 200, maximum: 4000, description: "length of one loop tone" }),
+        toneVolumes: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), {
+          default: [50, 75, 100],
+          minItems: 1,
+          maxItems: 3,
+          description: "speaker volume (percent) of each try: a tone not heard is tried again at the next volume",
+        }),
+      },
+      { additionalProperties: false, default: {}, description: "self-test and supervision (docs/selftest.md)" },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

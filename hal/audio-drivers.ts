@@ -1,4 +1,5 @@
-import type { ChildProcess } from "node:child_process";
+import type { ChildProcess, StdioPipe } from "node:child_process";
+import type { Writable } from "node:stream";
 import type { Logger } from "pino";
 import {
   MIC_RTP_PAYLOAD_TYPE,
@@ -17,9 +18,12 @@ const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
 
 /** Opus encode + RTP out, shared by every microphone command line. */
 export function opusRtpOut(bitrateKbps: number, gainDb: number): string[] {
+  return ["-af", `volume=${gainDb}dB`, ...opusRtpEncode(bitrateKbps)];
+}
+
+/** Opus encode + RTP out of an already filtered stream. */
+export function opusRtpEncode(bitrateKbps: number): string[] {
   return [
-    "-af",
-    `volume=${gainDb}dB`,
     "-ac",
     "1",
     "-ar",
@@ -47,12 +51,13 @@ export class ProcessMicrophone extends RtpProcessSource implements Microphone {
 
   constructor(
     readonly driver: string,
-    o: { gainDb: number; log?: Logger },
+    o: { gainDb: number; log?: Logger; feedStdin?: (stdin: Writable) => () => void },
     pipeline: (gainDb: number) => readonly CommandLine[],
   ) {
     super();
     this.gainDb = o.gainDb;
-    this.proc = new SupervisedRtpProcess({ name: "mic", pipeline: () => pipeline(this.gainDb), log: o.log });
+    const { log, feedStdin } = o;
+    this.proc = new SupervisedRtpProcess({ name: "mic", pipeline: () => pipeline(this.gainDb), log, feedStdin });
   }
   setGain(db: number): void {
     if (db === this.gainDb) return;
@@ -120,6 +125,10 @@ export abstract class FfmpegSpeaker implements Speaker {
   protected abstract outputArgs(): string[];
   /** Called with the new process, e.g. to read its stdout. */
   protected attach(_child: ChildProcess): void {}
+  /** Extra pipes after stderr (fd 3…), e.g. for a second output the driver reads. */
+  protected extraPipes(): StdioPipe[] {
+    return [];
+  }
   /** Filters after the volume, e.g. a level meter. */
   protected extraFilters(): string[] {
     return [];
@@ -155,7 +164,7 @@ export abstract class FfmpegSpeaker implements Speaker {
       [`volume=${volumeFactor(this.volume)}`, ...this.extraFilters()].join(","),
       ...this.outputArgs(),
     ];
-    const child = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawnTied("ffmpeg", args, { stdio: ["pipe", "pipe", "pipe", ...this.extraPipes()] });
     this.child = child;
     this.ogg = new OggOpusWriter();
     child.stdin?.on("error", () => undefined);
@@ -204,7 +213,7 @@ export abstract class FfmpegSpeaker implements Speaker {
     });
   }
 
-  abstract beep(ms: number, hz?: number): void;
+  abstract beep(ms: number, hz?: number, volume?: number): void;
 
   onFault(l: (err: Error) => void): () => void {
     return this.faults.add(l);
@@ -241,7 +250,7 @@ export class AlsaSpeaker extends FfmpegSpeaker {
     return ["-f", "alsa", this.o.device];
   }
 
-  beep(ms: number, hz = 880): void {
+  beep(ms: number, hz = 880, volume = this.volume): void {
     const b = spawnTied(
       "ffmpeg",
       [
@@ -251,7 +260,7 @@ export class AlsaSpeaker extends FfmpegSpeaker {
         "-i",
         `sine=frequency=${hz}:duration=${ms / 1000}`,
         "-af",
-        `volume=${volumeFactor(this.volume)}`,
+        `volume=${volumeFactor(volume)}`,
         "-f",
         "alsa",
         this.o.device,

@@ -32,7 +32,8 @@ export interface Microphone {
  * - `play(packet)` takes one Opus RTP packet (payload type `SPEAKER_RTP_PAYLOAD_TYPE`, any SSRC);
  *   it never blocks nor throws. Packets before `start()` or after `stop()` are dropped.
  * - `setVolume(percent)` 0..100; applied at once or at the next start (driver's choice, see doc).
- * - `beep(ms, hz)` plays a local warning tone (e.g. "the call ends in 30 s") over the call.
+ * - `beep(ms, hz, volume?)` plays a local tone (e.g. "the call ends in 30 s" over the call, the
+ *   self-test's loop tone) at `volume` percent (default: the speaker's volume); needs no `start()`.
  * - `onFault` hears a playback process that died; the driver restarts it while started.
  * - `stop()` ends the playback; idempotent, never throws.
  */
@@ -42,7 +43,7 @@ export interface Speaker {
   stop(): Promise<void>;
   play(packet: Buffer): void;
   setVolume(percent: number): void;
-  beep(ms: number, hz?: number): void;
+  beep(ms: number, hz?: number, volume?: number): void;
   onFault(listener: (err: Error) => void): () => void;
   pid(): number | undefined;
   /** Test and demo hooks of a simulated speaker (mounted under `/sim/`); real drivers have none. */

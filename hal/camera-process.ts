@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createSocket, type Socket } from "node:dgram";
+import type { Writable } from "node:stream";
 import type { Logger } from "pino";
 import { settleWithin, withDeadline } from "./deadline.js";
 import { Listeners } from "./listeners.js";
@@ -20,6 +21,8 @@ export interface RtpProcessOptions {
   log?: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Feeds the first process's stdin (a simulated capsule's sound) while it runs; returns a detach. */
+  feedStdin?: (stdin: Writable) => () => void;
 }
 
 const SETPRIV = "/usr/bin/setpriv";
@@ -144,10 +147,13 @@ export class SupervisedRtpProcess {
     for (const [i, [cmd, args]] of lines.entries()) {
       const prev = kids[i - 1];
       const last = i === lines.length - 1;
+      const feed = i === 0 ? this.o.feedStdin : undefined;
       const child = spawnTied(cmd, withPort(args, this.boundPort), {
-        stdio: [prev?.stdout ?? "ignore", last ? "ignore" : "pipe", "pipe"],
+        stdio: [prev?.stdout ?? (feed ? "pipe" : "ignore"), last ? "ignore" : "pipe", "pipe"],
       });
       this.alive.add(child);
+      const detach = feed && child.stdin ? feed(child.stdin) : undefined;
+      if (detach) child.once("exit", detach).once("error", detach);
       child.stderr?.on("data", (d: Buffer) => {
         this.stderrTail = (this.stderrTail + d.toString()).slice(-600);
       });

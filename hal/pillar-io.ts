@@ -26,6 +26,11 @@ export interface PillarIo {
    * connection. Idempotent, never throws.
    */
   stop(): Promise<void>;
+  /**
+   * Whether the serial co-processor of a driver that has one (Firmata) answers: its link
+   * heartbeat. Drivers without one (gpio) leave it out.
+   */
+  probeLink?(): { ok: boolean; detail: string };
   /** Test and demo hooks of a simulated driver (mounted under `/sim/`); real drivers have none. */
   simControls?(): SimControl[];
 }

@@ -68,6 +68,11 @@ export class FirmataPillarIo implements PillarIo {
     }
   }
 
+  probeLink(): { ok: boolean; detail: string } {
+    const up = this.link.io !== undefined;
+    return { ok: up, detail: `firmata ${this.link.port}: ${up ? "answers its heartbeat" : "no answer (link down)"}` };
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
     return this.stopping;

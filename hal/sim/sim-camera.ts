@@ -5,8 +5,14 @@ import { ProcessCamera, rtpOut, x264Args } from "../camera-drivers.js";
 import type { CommandLine } from "../camera-process.js";
 import type { SimControl } from "../sim-controls.js";
 
-/** What the simulated camera shows: the live test pattern, a black picture, or a frozen frame. */
-export type SimCameraScene = "live" | "black" | "frozen";
+/**
+ * What the simulated camera shows: the live test pattern, or a fault: a black picture (dead
+ * sensor), a frozen frame (hung sensor), a blurred picture (sprayed or defocused lens), a covered
+ * lens (a palm, a sticker: dark, no contrast), or a moved camera (turned
+ * away: the view is another part of the scene).
+ */
+export type SimCameraScene = "live" | "black" | "frozen" | "blurred" | "covered" | "moved";
+export const SIM_CAMERA_SCENES: readonly SimCameraScene[] = ["live", "black", "frozen", "blurred", "covered", "moved"];
 
 /** Fonts tried for the overlay (Debian: fonts-dejavu-core). Without one the overlay is left out. */
 export const OVERLAY_FONTS = [
@@ -36,15 +42,19 @@ export function simCameraPipeline(
   font: string | null = overlayFont() ?? null,
 ): CommandLine[] {
   const size = `${s.width}x${s.height}`;
-  const src = scene === "black" ? `color=c=black:size=${size}:rate=${s.fps}` : `testsrc2=size=${size}:rate=${s.fps}`;
+  const plain = scene === "black" || scene === "covered";
+  const color = scene === "black" ? "black" : "0x3a302a";
+  const src = plain ? `color=c=${color}:size=${size}:rate=${s.fps}` : `testsrc2=size=${size}:rate=${s.fps}`;
   const fontSize = Math.max(14, Math.round(s.height / 18));
   const filters: string[] = [];
-  if (font && scene !== "black") {
+  if (scene === "moved") filters.push("crop=iw/2:ih/2:iw/2:ih/2", `scale=${s.width}:${s.height}`);
+  if (font && !plain) {
     const text = `${drawtextEscape(pillarId)}  %{localtime}`;
     filters.push(
       `drawtext=fontfile=${font}:text='${text}':x=12:y=12:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6`,
     );
   }
+  if (scene === "blurred") filters.push("gblur=sigma=10");
   if (scene === "frozen") filters.push("loop=loop=-1:size=1:start=0", `fps=${s.fps}`, "realtime");
   if (s.rotation === 180) filters.push("hflip,vflip");
   const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-re", "-f", "lavfi", "-i", src];
@@ -97,7 +107,7 @@ export class SimCamera extends ProcessCamera {
   }
 
   simControls(): SimControl[] {
-    const scenes = (["black", "frozen", "live"] as const).map(
+    const scenes = SIM_CAMERA_SCENES.map(
       (scene): SimControl => ({
         method: "POST",
         path: `/sim/camera/${scene}`,

@@ -1,30 +1,34 @@
 import type { Logger } from "pino";
-import { ProcessMicrophone, opusRtpOut } from "../audio-drivers.js";
+import { ProcessMicrophone, opusRtpEncode, opusRtpOut } from "../audio-drivers.js";
 import type { CommandLine } from "../camera-process.js";
 import type { SimControl } from "../sim-controls.js";
+import type { SimAir } from "./sim-air.js";
+
+const QUIET = ["-hide_banner", "-nostats", "-loglevel", "error"];
+/** The capsule's own sound: a 440 Hz "voice" with a 1 s beep pattern (lavfi `sine`). */
+const VOICE = "sine=frequency=440:beep_factor=2:sample_rate=48000";
 
 /**
- * The simulated microphone's command: a generated "voice" (a 440 Hz tone with a 1 s beep
- * pattern, lavfi `sine`) or, when deaf, digital silence (`anullsrc`), encoded to Opus RTP.
+ * The simulated microphone's command. Without `air`: the generated voice or, when deaf, digital
+ * silence (`anullsrc`), encoded to Opus RTP. With `air`: the voice mixed with what is in the air
+ * (PCM on stdin, from the simulated speaker), so the speaker → microphone loop is acoustic; a deaf
+ * capsule turns the whole mix to digital silence.
  */
-export function simMicPipeline(deaf: boolean, bitrateKbps: number, gainDb: number): CommandLine[] {
-  const src = deaf
-    ? "anullsrc=channel_layout=mono:sample_rate=48000"
-    : "sine=frequency=440:beep_factor=2:sample_rate=48000";
+export function simMicPipeline(deaf: boolean, bitrateKbps: number, gainDb: number, air = false): CommandLine[] {
+  if (!air) {
+    const src = deaf ? "anullsrc=channel_layout=mono:sample_rate=48000" : VOICE;
+    return [["ffmpeg", [...QUIET, "-re", "-f", "lavfi", "-i", src, ...opusRtpOut(bitrateKbps, gainDb)]]];
+  }
+  const graph = `[0:a][1:a]amix=inputs=2:duration=first:dropout_transition=0:normalize=0,volume=${deaf ? 0 : `${gainDb}dB`}[mic]`;
   return [
     [
       "ffmpeg",
       [
-        "-hide_banner",
-        "-nostats",
-        "-loglevel",
-        "error",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        src,
-        ...opusRtpOut(bitrateKbps, gainDb),
+        ...QUIET,
+        ...["-re", "-f", "lavfi", "-i", VOICE],
+        ...["-f", "s16le", "-ar", "48000", "-ac", "1", "-i", "pipe:0"],
+        ...["-filter_complex", graph, "-map", "[mic]"],
+        ...opusRtpEncode(bitrateKbps),
       ],
     ],
   ];
@@ -34,8 +38,11 @@ export function simMicPipeline(deaf: boolean, bitrateKbps: number, gainDb: numbe
 export class SimMicrophone extends ProcessMicrophone {
   private deaf = false;
 
-  constructor(o: { bitrateKbps: number; gainDb: number; log?: Logger }) {
-    super("sim", o, (gain) => simMicPipeline(this?.deaf ?? false, o.bitrateKbps, gain));
+  constructor(o: { bitrateKbps: number; gainDb: number; log?: Logger; air?: SimAir }) {
+    const air = o.air;
+    super("sim", { ...o, feedStdin: air ? (stdin) => air.listen(stdin) : undefined }, (gain) =>
+      simMicPipeline(this?.deaf ?? false, o.bitrateKbps, gain, !!air),
+    );
   }
 
   get isDeaf(): boolean {

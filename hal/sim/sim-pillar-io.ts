@@ -13,6 +13,8 @@ export class SimPillarIo implements PillarIo {
     SimDigitalOutput
   >;
 
+  private linkDead = false;
+
   /** Outputs first (driven inactive), then the inputs: the order every driver keeps (PillarIo). */
   async start(): Promise<void> {
     for (const o of Object.values(this.outputs)) await o.start();
@@ -25,6 +27,21 @@ export class SimPillarIo implements PillarIo {
     await this.button.stop();
     await this.tamper.stop();
     for (const o of Object.values(this.outputs)) await o.stop();
+  }
+
+  /** The simulated co-processor link (as a Firmata board on a serial port would have). */
+  probeLink(): { ok: boolean; detail: string } {
+    return { ok: !this.linkDead, detail: `sim co-processor: ${this.linkDead ? "no answer (link dead)" : "answers"}` };
+  }
+
+  /** Hook: the serial link to the co-processor dies (every line on it fails), or comes back. */
+  setLinkDead(dead: boolean): void {
+    if (dead === this.linkDead) return;
+    this.linkDead = dead;
+    for (const line of [this.button, this.tamper]) {
+      if (dead) line.failLink("serial link dead");
+      else line.restoreLink();
+    }
   }
 
   /** Levels of every output, for `GET /sim/leds`. */
@@ -63,6 +80,8 @@ export class SimPillarIo implements PillarIo {
       post("/sim/button/bounce", () => this.button.bounce(true), { button: "bounced to pressed" }),
       post("/sim/button/fail", () => this.button.failLink(), { button: "line failed" }),
       post("/sim/button/restore", () => this.button.restoreLink(), { button: "line restored" }),
+      post("/sim/serial/dead", () => this.setLinkDead(true), { serial: "dead" }),
+      post("/sim/serial/alive", () => this.setLinkDead(false), { serial: "alive" }),
       post("/sim/tamper/open", () => this.tamper.press(), { tamper: "open" }),
       post("/sim/tamper/close", () => this.tamper.release(), { tamper: "closed" }),
       { method: "GET", path: "/sim/leds", handle: () => this.leds() },

@@ -1,7 +1,11 @@
-import type { ChildProcess } from "node:child_process";
+import type { ChildProcess, StdioPipe } from "node:child_process";
+import type { Readable } from "node:stream";
 import type { Logger } from "pino";
+import { volumeFactor } from "../audio.js";
 import { FfmpegSpeaker } from "../audio-drivers.js";
+import { spawnTied, stopChild } from "../camera-process.js";
 import type { SimControl } from "../sim-controls.js";
+import type { AirSource, SimAir } from "./sim-air.js";
 
 export interface LevelWindow {
   /** Wall-clock end of the window (ms). */
@@ -11,12 +15,16 @@ export interface LevelWindow {
 }
 
 const WINDOW_SAMPLES = 4800; // 100 ms at 48 kHz
+/** The air's PCM format (SimAir). */
+const PCM_OUT = ["-f", "s16le", "-ac", "1", "-ar", "48000"];
 
 /**
  * Simulated speaker: really decodes what it is given and measures it (ffmpeg: Ogg Opus → volume
  * filter → an RMS meter; measuring in ffmpeg costs the pillar process nothing), so a test can
  * prove the officer was heard: `levels` keeps the RMS dBFS of every 100 ms window, `loudestSince(t)` the maximum after a
- * time. `beeps` records the warning tones asked for.
+ * time. `beeps` records the tones asked for. With `air`, what the decoder and the beeps (an ffmpeg
+ * sine each) produce is real PCM pushed into the air the simulated microphone hears; `silence()`
+ * is a dead cone (wet, torn): the amplifier is fed, nothing reaches the air.
  */
 export class SimSpeaker extends FfmpegSpeaker {
   readonly levels: LevelWindow[] = [];
@@ -24,8 +32,37 @@ export class SimSpeaker extends FfmpegSpeaker {
   /** Decoded samples since construction. */
   samples = 0;
 
-  constructor(o: { volume: number; log?: Logger }) {
+  private silent = false;
+  private readonly tones = new Set<ChildProcess>();
+  private readonly air: SimAir | undefined;
+
+  constructor(o: { volume: number; log?: Logger; air?: SimAir }) {
     super("sim", o, o.log);
+    this.air = o.air;
+  }
+
+  get isSilent(): boolean {
+    return this.silent;
+  }
+
+  /** Hook: the cone makes no sound (`false`: repaired). */
+  silence(silent = true): void {
+    this.silent = silent;
+  }
+
+  protected override extraPipes(): StdioPipe[] {
+    return this.air ? ["pipe"] : [];
+  }
+
+  /** Push what `out` produces (PCM) into the air, unless the cone is dead. */
+  private sound(out: Readable | null | undefined): void {
+    const air = this.air;
+    if (!air || !out) return;
+    const src: AirSource = air.source();
+    out.on("data", (d: Buffer) => {
+      if (!this.silent) src.push(d);
+    });
+    out.once("close", () => src.close());
   }
 
   /** ffmpeg measures: the RMS of every 100 ms (4,800 samples at 48 kHz), printed on stdout. */
@@ -40,10 +77,12 @@ export class SimSpeaker extends FfmpegSpeaker {
   }
 
   protected outputArgs(): string[] {
-    return ["-f", "null", "-"];
+    const pcm = ["-af", `volume=${volumeFactor(this.volume)}`, "-flush_packets", "1", ...PCM_OUT, "pipe:3"];
+    return ["-f", "null", "-", ...(this.air ? pcm : [])];
   }
 
   protected override attach(child: ChildProcess): void {
+    this.sound(child.stdio[3] as Readable | null);
     let buf = "";
     child.stdout?.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -71,8 +110,22 @@ export class SimSpeaker extends FfmpegSpeaker {
     return max;
   }
 
-  beep(ms: number, hz = 880): void {
+  beep(ms: number, hz = 880, volume = this.volume): void {
     this.beeps.push({ at: Date.now(), ms, hz });
+    if (!this.air) return;
+    const sine = `sine=frequency=${hz}:duration=${ms / 1000}:sample_rate=48000`;
+    const args = ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", sine];
+    const tone = spawnTied("ffmpeg", [...args, "-af", `volume=${volumeFactor(volume)}`, ...PCM_OUT, "pipe:1"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    this.tones.add(tone);
+    tone.once("exit", () => this.tones.delete(tone)).once("error", () => this.tones.delete(tone));
+    this.sound(tone.stdout);
+  }
+
+  override async stop(): Promise<void> {
+    await Promise.all([...this.tones].map((t) => stopChild(t)));
+    await super.stop();
   }
 
   /** The volume in percent now in force. */
@@ -82,6 +135,8 @@ export class SimSpeaker extends FfmpegSpeaker {
 
   simControls(): SimControl[] {
     return [
+      { method: "POST", path: "/sim/speaker/silent", handle: () => (this.silence(true), { speaker: "silent" }) },
+      { method: "POST", path: "/sim/speaker/sound", handle: () => (this.silence(false), { speaker: "sounding" }) },
       {
         method: "GET",
         path: "/sim/speaker",

@@ -25,7 +25,6 @@ import { UplinkWatch } from "./uplink-watch.js";
 /** The core plus what only the app and its tests look at. */
 export interface AppCore extends Core {
   outbox: Outbox;
-  leds: LedService;
   button: ButtonMonitor;
   tamper: TamperMonitor;
   /** Starts the I/O driver and retries it; with `button`, what keeps watching during a restart. */

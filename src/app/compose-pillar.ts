@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
 import { moduleLogger } from "../log/logger.js";
 import { DEFAULT_BOOT_DIR, provisioningFeature } from "../provisioning/provisioning-feature.js";
+import { selftestFeature } from "../selftest/selftest-feature.js";
 import { watchdogFeature } from "../watchdog/watchdog-feature.js";
 import { createDrivers } from "./drivers.js";
 import type { Core, Feature } from "./feature.js";
@@ -56,6 +57,7 @@ export function composePillar(o: ComposeOptions): PillarApp {
       }),
     );
   }
+  features.push(selftestFeature({ configPath: o.configPath }));
   // last: "ready" for systemd means every other service started
   features.push(watchdogFeature({ env: process.env, log: o.log }));
   return app;

@@ -6,6 +6,7 @@ import type { Camera } from "../../hal/camera.js";
 import { RpicamCamera, V4l2Camera } from "../../hal/camera-drivers.js";
 import type { PillarIo } from "../../hal/pillar-io.js";
 import type { SimControl } from "../../hal/sim-controls.js";
+import { SimAir } from "../../hal/sim/sim-air.js";
 import { SimCamera } from "../../hal/sim/sim-camera.js";
 import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { SimPillarIo } from "../../hal/sim/sim-pillar-io.js";
@@ -89,9 +90,11 @@ export function createAudio(config: PillarConfig, log?: Logger): { mic: Micropho
   const a = config.call.audio;
   const v = config.call.volumes;
   if (audioDriverOf(config) === "sim") {
+    // one pillar's air: what its simulated speaker plays, its simulated microphone hears
+    const air = new SimAir();
     return {
-      mic: new SimMicrophone({ bitrateKbps: a.bitrateKbps, gainDb: v.micGainDb, log }),
-      speaker: new SimSpeaker({ volume: v.speaker, log }),
+      mic: new SimMicrophone({ bitrateKbps: a.bitrateKbps, gainDb: v.micGainDb, log, air }),
+      speaker: new SimSpeaker({ volume: v.speaker, log, air }),
     };
   }
   return {

@@ -7,6 +7,7 @@ import type { EventPublisher } from "../events/event-publisher.js";
 import type { FaultRegistry } from "../faults/fault-registry.js";
 import type { HealthService } from "../health/health-service.js";
 import type { IncidentController } from "../incident/incident-controller.js";
+import type { LedService } from "../leds/led-service.js";
 import type { MqttUplink } from "../uplink/mqtt-uplink.js";
 import type { Drivers } from "./drivers.js";
 
@@ -34,6 +35,8 @@ export interface Core {
   control: ControlServer;
   faults: FaultRegistry;
   incidents: IncidentController;
+  /** The LEDs and strobe relay (`preview(pattern)` shows one pattern while idle). */
+  leds: LedService;
   /** `health.addSection(name, () => object)` adds a section to every health message. */
   health: HealthService;
   log: Logger;

@@ -15,6 +15,7 @@ export class LedService {
   private faults = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private current: LedPatternName | undefined;
+  private previewing: LedPatternName | undefined;
   private offs: (() => void)[] = [];
 
   constructor(
@@ -52,7 +53,17 @@ export class LedService {
 
   /** The pattern shown now. */
   pattern(): LedPatternName {
+    if (this.previewing && this.state === "idle") return this.previewing;
     return this.state === "idle" && this.faults.size > 0 ? "fault" : this.state;
+  }
+
+  /**
+   * Show `name` while the pillar is idle (the self-test asks the installer to look at each
+   * pattern); `undefined` goes back to the state's pattern. An incident always wins.
+   */
+  preview(name: LedPatternName | undefined): void {
+    this.previewing = name;
+    this.render();
   }
 
   /** Show the pattern again (e.g. after the config's patterns changed). */

@@ -81,8 +81,8 @@ export class TappedSpeaker implements Speaker {
   setVolume(percent: number): void {
     this.inner.setVolume(percent);
   }
-  beep(ms: number, hz?: number): void {
-    this.inner.beep(ms, hz);
+  beep(ms: number, hz?: number, volume?: number): void {
+    this.inner.beep(ms, hz, volume);
   }
   onFault(l: (err: Error) => void): () => void {
     return this.inner.onFault(l);

@@ -40,6 +40,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./keys.js")).command,
   },
   {
+    name: "selftest",
+    summary: "prove every part of the pillar works (checks, live progress, report); asks a running pillar to run it",
+    load: async () => (await import("./selftest.js")).command,
+  },
+  {
     name: "console",
     summary: "serve the operator page: alarms with live video, two-way audio, acknowledge",
     load: async () => (await import("./console.js")).command,

@@ -1,0 +1,99 @@
+import { pino } from "pino";
+import type { PillarApp } from "../../app/pillar-app.js";
+import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
+import { rootLoggerOptions, setRootLogger } from "../../log/logger.js";
+import type { SelftestReport } from "../../selftest/report.js";
+import { parseCliArgs, portArg } from "../args.js";
+import { type CliCommand, UsageError } from "../cli-command.js";
+import { SOFTWARE_VERSION } from "../version.js";
+import { resolveRunConfig } from "./run.js";
+import { watchSelftest } from "./selftest-client.js";
+
+const options = {
+  config: { type: "string" },
+  sim: { type: "boolean" },
+  json: { type: "boolean" },
+  only: { type: "string" },
+  "non-interactive": { type: "boolean" },
+  "set-reference": { type: "boolean" },
+  broker: { type: "string" },
+  "data-dir": { type: "string" },
+  "control-port": { type: "string" },
+} as const;
+
+/** Whether a pillar answers the self-test API on this control port (then it runs the test). */
+async function runningPillar(port: number): Promise<boolean> {
+  if (port === 0) return false;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/selftest/last`, { signal: AbortSignal.timeout(1500) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export const command: CliCommand = {
+  name: "selftest",
+  summary:
+    "prove every part of the pillar works: checks with live progress, a report (JSON + HTML), exit 0 if all pass",
+  usage:
+    "pillar selftest [--config F] [--sim] [--json] [--only LIST] [--non-interactive] [--set-reference] [--control-port N] [--data-dir D] [--broker URL]\n" +
+    "  --only             comma-separated check ids or components (e.g. camera,audio.loop,button)\n" +
+    "  --non-interactive  skip the checks that need an installer (button press, LED patterns)\n" +
+    '  --set-reference    commissioning: keep this camera view as the reference ("moved" compares with it)\n' +
+    "  --json             print the report as JSON on stdout (progress on stderr)\n" +
+    "When a pillar already runs on the control port, it runs the test (the hardware has one owner);\n" +
+    "otherwise this process opens the devices (with --sim and no --broker: an embedded broker).",
+  async run(argv) {
+    const { values: v } = parseCliArgs(argv, options, false);
+    const only = v.only
+      ? v.only
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
+    if (only?.some((o) => !/^[a-z]+(\.[a-z]+)*$/.test(o))) throw new UsageError(`--only takes check ids: "${v.only}"`);
+    portArg(v["control-port"], "--control-port");
+    const out = v.json ? process.stderr : process.stdout;
+    // the pillar's logs (JSON) go to stderr, warnings and up: stdout is the report's
+    const log = pino(rootLoggerOptions(process.env.PILLAR_LOG_LEVEL ?? "warn"), pino.destination(2));
+    setRootLogger(log);
+    const probe = await resolveRunConfig(v);
+    let app: PillarApp | undefined;
+    let broker: EmbeddedBroker | undefined;
+    let port = probe.config.control.port;
+    try {
+      if (await runningPillar(port)) out.write(`a pillar is running on 127.0.0.1:${port}: it runs the self-test\n`);
+      else {
+        if (v.sim && !v.broker) {
+          const { EmbeddedBroker } = await import("../../broker/embedded-broker.js");
+          broker = new EmbeddedBroker({ port: 0, log });
+          await broker.start();
+        }
+        const { config, path, overlay } = await resolveRunConfig(v, broker?.url);
+        const { PillarApp } = await import("../../app/pillar-app.js");
+        const { selftestFeature } = await import("../../selftest/selftest-feature.js");
+        app = new PillarApp({
+          config,
+          overlay,
+          version: SOFTWARE_VERSION,
+          log,
+          features: [selftestFeature({ configPath: path })],
+        });
+        await app.start();
+        port = app.core.control.port;
+      }
+      const report: SelftestReport = await watchSelftest(port, {
+        only,
+        interactive: !v["non-interactive"],
+        setReference: v["set-reference"] ?? false,
+        out,
+      });
+      if (v.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      return report.ok ? 0 : 1;
+    } finally {
+      await app?.stop();
+      await broker?.stop();
+    }
+  },
+};

@@ -1,0 +1,33 @@
+import type { Check } from "./check.js";
+import { audioLoopCheck } from "./checks/audio-check.js";
+import { brokerCheck } from "./checks/broker-check.js";
+import { CAMERA_CHECKS } from "./checks/camera-checks.js";
+import { buttonContactCheck, buttonPressCheck, ledsCheck, serialCheck, tamperCheck } from "./checks/input-checks.js";
+import { journalCheck, storageFreeCheck, storageWriteCheck } from "./checks/storage-check.js";
+import { clockCheck, configCheck, signatureCheck, versionCheck } from "./checks/system-checks.js";
+
+/** Every check, in the order a run takes them (the installer's prompts come before the long ones). */
+export function allChecks(o: { configPath?: string }): Check[] {
+  return [
+    configCheck,
+    signatureCheck(o.configPath),
+    versionCheck,
+    clockCheck,
+    storageWriteCheck,
+    storageFreeCheck,
+    journalCheck,
+    brokerCheck,
+    serialCheck,
+    tamperCheck,
+    buttonContactCheck,
+    buttonPressCheck,
+    ledsCheck,
+    ...CAMERA_CHECKS,
+    audioLoopCheck,
+  ];
+}
+
+/** The non-intrusive subset supervision runs on its interval (no sound, no prompt). */
+export const SUPERVISED = ["clock", "storage", "broker", "serial", "tamper", "button.contact", "camera"] as const;
+/** What the daily run at the quiet hour adds. */
+export const DAILY = ["audio"] as const;

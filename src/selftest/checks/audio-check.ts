@@ -1,0 +1,93 @@
+import { MicCapture } from "../audio/mic-capture.js";
+import { dbfs, type Block } from "../audio/goertzel.js";
+import { type Check, fail, pass, round, skip } from "../check.js";
+
+/** From the tone's start to the end of its listening window: the loop's latency and then some. */
+const LISTEN_AFTER_MS = 700;
+/** Capture before the first tone: the baseline (what the street sounds like at the tone frequency). */
+const BASELINE_MS = 400;
+/** The microphone must deliver audio within this. */
+const FIRST_AUDIO_MS = 5000;
+/** Heard: the tone stands this far above the baseline at its frequency… */
+export const MIN_SNR_DB = 20;
+/** …and is at least this loud. */
+export const MIN_LEVEL_DBFS = -60;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
+
+interface Attempt {
+  volume: number;
+  levelDbfs: number;
+  snrDb: number;
+}
+
+/** The tone's level (mean of the loudest half-tone of blocks) and SNR against the baseline. */
+function measure(baseline: Block[], listened: Block[], toneMs: number, volume: number): Attempt {
+  const k = Math.max(1, Math.floor(toneMs / 40 / 2));
+  const top = listened
+    .map((b) => b.tone)
+    .sort((a, b) => b - a)
+    .slice(0, k);
+  const level = top.reduce((s, v) => s + v, 0) / Math.max(1, top.length);
+  const base = Math.max(median(baseline.map((b) => b.tone)), 1e-6);
+  return { volume, levelDbfs: round(dbfs(level)), snrDb: round(dbfs(level) - dbfs(base)) };
+}
+
+/**
+ * Speaker → microphone loop: plays a tone on the speaker and looks for it (Goertzel) in what
+ * the microphone captures; level and SNR reported. A tone not heard is tried again at the next,
+ * louder volume (`selftest.toneVolumes`, up to three). Skipped while a call or an incident has the
+ * audio.
+ */
+export const audioLoopCheck: Check = {
+  id: "audio.loop",
+  component: "audio",
+  title: "speaker → microphone tone loop",
+  required: true,
+  async run(ctx) {
+    if (ctx.busy()) return skip("a call or an open incident has the speaker and microphone");
+    const { toneHz, toneMs, toneVolumes } = ctx.config.selftest;
+    const { mic, speaker } = ctx.drivers;
+    const cap = new MicCapture(mic, toneHz);
+    const attempts: Attempt[] = [];
+    try {
+      await cap.start();
+      const until = Date.now() + FIRST_AUDIO_MS;
+      while (cap.capturedMs < BASELINE_MS && Date.now() < until && !ctx.signal.aborted) await sleep(50);
+      if (cap.capturedMs < BASELINE_MS)
+        return fail(
+          `the microphone delivers no audio (${Math.round(cap.capturedMs)} ms in ${FIRST_AUDIO_MS / 1000} s)`,
+        );
+      for (const volume of toneVolumes) {
+        if (ctx.signal.aborted || ctx.busy()) return skip("a call started: the audio test gave way");
+        const from = cap.blocks.length;
+        const baseline = cap.blocks.slice(Math.max(0, from - Math.ceil(BASELINE_MS / 40)), from);
+        speaker.beep(toneMs, toneHz, volume);
+        await sleep(toneMs + LISTEN_AFTER_MS);
+        const a = measure(baseline, cap.blocks.slice(from), toneMs, volume);
+        attempts.push(a);
+        if (a.snrDb >= MIN_SNR_DB && a.levelDbfs >= MIN_LEVEL_DBFS)
+          return pass(
+            `${toneHz} Hz heard at ${volume} % volume: level ${a.levelDbfs} dBFS, SNR ${a.snrDb} dB (try ${attempts.length})`,
+            a.levelDbfs,
+            "dBFS",
+            { snrDb: a.snrDb, attempts },
+          );
+      }
+      const silent = cap.blocks.every((b) => b.rms === 0);
+      const best = attempts.reduce((m, a) => (a.snrDb > m.snrDb ? a : m));
+      const tries = toneVolumes.map((v) => `${v} %`).join(", ");
+      return fail(
+        silent
+          ? `the microphone hears nothing at all (digital silence over ${round(cap.capturedMs / 1000)} s): deaf capsule or cut cable`
+          : `the ${toneHz} Hz tone was not heard at ${tries} (best: ${best.levelDbfs} dBFS, SNR ${best.snrDb} dB < ${MIN_SNR_DB} dB): speaker silent, wet or blocked?`,
+        best.levelDbfs,
+        "dBFS",
+        { snrDb: best.snrDb, attempts, silent },
+      );
+    } finally {
+      await cap.stop(ctx.busy());
+    }
+  },
+};

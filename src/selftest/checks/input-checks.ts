@@ -1,0 +1,119 @@
+import type { LedPatternName } from "../../leds/led-service.js";
+import { type Check, type CheckContext, fail, pass, skip } from "../check.js";
+
+/** A closed contact is given this long to open (someone pressing it) before it counts as stuck. */
+const RELEASE_GRACE_MS = 3000;
+const PRESS_TIMEOUT_MS = 30_000;
+const CONFIRM_TIMEOUT_MS = 60_000;
+
+/** A fault of the line itself (not one the self-test raised). */
+const lineFault = (ctx: CheckContext, component: string) =>
+  ctx.faults.list().find((f) => f.component === component && !f.code.startsWith("selftest."));
+
+/** Waits until `read()` is false, at most `ms`. */
+async function opens(read: () => boolean, ms: number, signal: AbortSignal): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (read() && Date.now() < until && !signal.aborted) await new Promise((r) => setTimeout(r, 50));
+  return !read();
+}
+
+/** The button line works and its contact is open (not stuck, not held). */
+export const buttonContactCheck: Check = {
+  id: "button.contact",
+  component: "button",
+  title: "button: contact not stuck",
+  required: true,
+  async run(ctx) {
+    const f = lineFault(ctx, "button");
+    if (f) return fail(`the button line is failed: ${f.message}`, "failed");
+    const b = ctx.drivers.io.button;
+    if (!(await opens(() => b.read(), RELEASE_GRACE_MS, ctx.signal)))
+      return fail(`the button contact stays closed (${RELEASE_GRACE_MS / 1000} s and more): stuck`, "closed");
+    return pass("contact open", "open");
+  },
+};
+
+/** The installer presses the button; the press is a real press (it reaches the center as such). */
+export const buttonPressCheck: Check = {
+  id: "button.press",
+  component: "button",
+  title: "button: press detected",
+  required: true,
+  interactive: true,
+  async run(ctx) {
+    const t = Date.now();
+    let off = () => {};
+    const pressed = new Promise<number>((r) => (off = ctx.bus.on("button.pressed", (p) => r(p.confirmedAt))));
+    try {
+      const prompt = { kind: "action", text: "Press the SOS button now", timeoutMs: PRESS_TIMEOUT_MS } as const;
+      const ok = await ctx.prompter.ask(prompt, pressed);
+      if (!ok) return fail(`no press within ${PRESS_TIMEOUT_MS / 1000} s`);
+      const ms = (await pressed) - t;
+      const incident = ctx.incidents.snapshot().incidentId;
+      return pass(`press detected after ${ms} ms; it went to the center as a press (incident ${incident})`, ms, "ms");
+    } finally {
+      off();
+    }
+  },
+};
+
+/** How a pattern looks, in words. */
+function describe(p: Record<string, "on" | "off" | { blinkMs: number }>): string {
+  return Object.entries(p)
+    .map(([line, m]) => `${line} ${typeof m === "string" ? m : `blinking (${m.blinkMs} ms)`}`)
+    .join(", ");
+}
+
+/** Each LED pattern (and the strobe relay) is shown; the installer confirms what they see. */
+export const ledsCheck: Check = {
+  id: "leds.patterns",
+  component: "leds",
+  title: "LEDs and strobe relay",
+  required: true,
+  interactive: true,
+  async run(ctx) {
+    if (ctx.incidents.snapshot().state !== "idle") return skip("an incident is open: the LEDs show it");
+    const patterns = ctx.config.leds;
+    const wrong: string[] = [];
+    try {
+      for (const name of Object.keys(patterns) as LedPatternName[]) {
+        ctx.leds.preview(name);
+        const text = `LED pattern "${name}": ${describe(patterns[name])}. Is that what you see?`;
+        if (!(await ctx.prompter.ask({ kind: "confirm", text, timeoutMs: CONFIRM_TIMEOUT_MS }))) wrong.push(name);
+      }
+    } finally {
+      ctx.leds.preview(undefined);
+    }
+    const n = Object.keys(patterns).length;
+    return wrong.length
+      ? fail(`the installer did not confirm: ${wrong.join(", ")}`, n - wrong.length, "confirmed")
+      : pass(`all ${n} patterns confirmed`, n, "confirmed");
+  },
+};
+
+/** The serial co-processor (Firmata) answers; drivers without one skip. */
+export const serialCheck: Check = {
+  id: "serial.link",
+  component: "serial",
+  title: "serial co-processor answers",
+  required: true,
+  async run(ctx) {
+    const probe = ctx.drivers.io.probeLink?.();
+    if (!probe) return skip(`no serial co-processor (${ctx.drivers.io.driver} driver)`);
+    return probe.ok ? pass(probe.detail, true) : fail(probe.detail, false);
+  },
+};
+
+/** The tamper switch: closed is the normal state of a locked pillar. */
+export const tamperCheck: Check = {
+  id: "tamper.state",
+  component: "tamper",
+  title: "tamper switch closed",
+  required: false,
+  async run(ctx) {
+    const f = lineFault(ctx, "tamper");
+    if (f) return fail(`the tamper line is failed: ${f.message}`, "failed");
+    const open = ctx.drivers.io.tamper.read();
+    return open ? fail("the tamper switch is open (door or cover open?)", "open") : pass("closed", "closed");
+  },
+};

@@ -1,0 +1,97 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, statfs, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { decodeJournal } from "../../outbox/journal-codec.js";
+import { type Check, fail, pass, round } from "../check.js";
+
+/** Below this much free space in the data folder the pillar soon cannot journal a press. */
+export const MIN_FREE_MB = 64;
+/** The journal is read whole to check it: larger ones are only stat'ed (it is bounded by outbox.maxBytes anyway). */
+const MAX_JOURNAL_READ = 256 * 1024 * 1024;
+
+/** Write + fsync + read back a file in the data folder: the disk takes and returns data. */
+export const storageWriteCheck: Check = {
+  id: "storage.write",
+  component: "storage",
+  title: "storage: write, fsync, read back",
+  required: true,
+  async run(ctx) {
+    const dir = join(ctx.dataDir, "selftest");
+    const path = join(dir, `.probe-${process.pid}`);
+    const data = randomBytes(64 * 1024);
+    const t = performance.now();
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(path, "w");
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const back = await readFile(path);
+      if (!back.equals(data)) return fail(`${path}: what was read back differs from what was written`);
+      const ms = round(performance.now() - t);
+      return pass(`64 KiB written, fsync'd and read back in ${ms} ms`, ms, "ms");
+    } catch (err) {
+      return fail(`cannot write the data folder ${ctx.dataDir}: ${(err as Error).message}`);
+    } finally {
+      await unlink(path).catch(() => undefined);
+    }
+  },
+};
+
+export const storageFreeCheck: Check = {
+  id: "storage.free",
+  component: "storage",
+  title: "storage: free space",
+  required: true,
+  async run(ctx) {
+    try {
+      const s = await statfs(ctx.dataDir);
+      const mb = round((s.bavail * s.bsize) / 1048576, 0);
+      return mb < MIN_FREE_MB
+        ? fail(`only ${mb} MB free in ${ctx.dataDir} (< ${MIN_FREE_MB} MB)`, mb, "MB")
+        : pass(`${mb} MB free`, mb, "MB");
+    } catch (err) {
+      return fail(`cannot read the free space of ${ctx.dataDir}: ${(err as Error).message}`);
+    }
+  },
+};
+
+/** The outbox journal reads back and decodes (damaged bytes are reported, not repaired here). */
+export const journalCheck: Check = {
+  id: "storage.journal",
+  component: "storage",
+  title: "storage: journal readable",
+  required: true,
+  async run(ctx) {
+    const path = join(ctx.dataDir, "outbox.journal");
+    let buf: Buffer;
+    try {
+      const fh = await open(path, "r");
+      try {
+        const { size } = await fh.stat();
+        if (size > MAX_JOURNAL_READ) return pass(`${size} bytes (too large to read whole here)`, size, "bytes");
+        buf = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return pass("no journal yet (nothing sent so far)", 0, "records");
+      return fail(`cannot read the journal ${path}: ${(err as Error).message}`);
+    }
+    const prefix = `pillar/v1/${ctx.config.pillar.id}/`;
+    const d = decodeJournal(buf, { topicPrefix: prefix });
+    const data = { bytes: buf.length, damagedBytes: d.damagedBytes, invalidRecords: d.invalidRecords };
+    if (d.damagedBytes > 0 || d.invalidRecords > 0)
+      return fail(
+        `the journal has ${d.damagedBytes} damaged bytes and ${d.invalidRecords} invalid records`,
+        d.records.length,
+        "records",
+        data,
+      );
+    return pass(`${d.records.length} records, ${buf.length} bytes, no damage`, d.records.length, "records", data);
+  },
+};
