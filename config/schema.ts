@@ -466,7 +466,18 @@ export const PillarConfigSchema = Type.Object(
           86_400,
           "a daily audio test postponed by a call or an open incident is tried again after this",
         ),
-        toneHz: Type.Integer({ default: 1000, minimum: 300, maximum: 3000, description: "frequency of the loop tone" }),
+        minFreeMb: Type.Integer({
+          default: 64,
+          minimum: 1,
+          maximum: 1_000_000,
+          description: "the storage check fails with less free space than this in the data folder",
+        }),
+        toneHz: Type.Integer({
+          default: 1500,
+          minimum: 300,
+          maximum: 3000,
+          description: "frequency of the loop tone (away from the sim capsule's 440/880 Hz voice)",
+        }),
         toneMs: Type.Integer({ default: 800, minimum: 200, maximum: 4000, description: "length of one loop tone" }),
         toneVolumes: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), {
           default: [50, 75, 100],

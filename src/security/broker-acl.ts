@@ -8,6 +8,8 @@ export const PILLAR_WRITES = [
   "status",
   "health",
   "snapshot",
+  "selftest",
+  "selftest/probe",
   "cmd/+/result",
   "webrtc/offer",
   "webrtc/candidate/pillar",
@@ -17,6 +19,8 @@ export const PILLAR_WRITES = [
 
 export const PILLAR_READS = [
   "cmd/+",
+  // the self-test's broker round trip: the pillar reads back what it published
+  "selftest/probe",
   "webrtc/request",
   "webrtc/answer",
   "webrtc/candidate/center",

@@ -9,7 +9,7 @@ import { clockCheck, configCheck, signatureCheck, versionCheck } from "./checks/
 /** Every check, in the order a run takes them (the installer's prompts come before the long ones). */
 export function allChecks(o: { configPath?: string }): Check[] {
   return [
-    configCheck,
+    configCheck(o.configPath),
     signatureCheck(o.configPath),
     versionCheck,
     clockCheck,
@@ -20,8 +20,9 @@ export function allChecks(o: { configPath?: string }): Check[] {
     serialCheck,
     tamperCheck,
     buttonContactCheck,
-    buttonPressCheck,
+    // the patterns before the press: a real press opens an incident, whose pattern then wins
     ledsCheck,
+    buttonPressCheck,
     ...CAMERA_CHECKS,
     audioLoopCheck,
   ];

@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { decodeJournal } from "../../outbox/journal-codec.js";
 import { type Check, fail, pass, round } from "../check.js";
 
-/** Below this much free space in the data folder the pillar soon cannot journal a press. */
-export const MIN_FREE_MB = 64;
 /** The journal is read whole to check it: larger ones are only stat'ed (it is bounded by outbox.maxBytes anyway). */
 const MAX_JOURNAL_READ = 256 * 1024 * 1024;
 
@@ -50,8 +48,9 @@ export const storageFreeCheck: Check = {
     try {
       const s = await statfs(ctx.dataDir);
       const mb = round((s.bavail * s.bsize) / 1048576, 0);
-      return mb < MIN_FREE_MB
-        ? fail(`only ${mb} MB free in ${ctx.dataDir} (< ${MIN_FREE_MB} MB)`, mb, "MB")
+      const min = ctx.config.selftest.minFreeMb;
+      return mb < min
+        ? fail(`only ${mb} MB free in ${ctx.dataDir} (< ${min} MB): the journal and recordings need room`, mb, "MB")
         : pass(`${mb} MB free`, mb, "MB");
     } catch (err) {
       return fail(`cannot read the free space of ${ctx.dataDir}: ${(err as Error).message}`);

@@ -1,26 +1,39 @@
 import { execFile } from "node:child_process";
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
+import { parseJsonText } from "../../config/config-errors.js";
 import { validateConfig } from "../../config/validate-config.js";
-import { verifyConfigSignature } from "../../provisioning/config-signature.js";
+import { type SignatureError, verifyConfigSignature } from "../../provisioning/config-signature.js";
 import { resolveFleetPublicKey } from "../../provisioning/fleet-keys.js";
 import { type Check, fail, pass, round, skip } from "../check.js";
 
-/** The config in force passes the schema and the cross-field rules again. */
-export const configCheck: Check = {
-  id: "config.valid",
-  component: "config",
-  title: "config valid",
-  required: true,
-  async run(ctx) {
-    try {
-      const { $schema: _s, ...doc } = ctx.config;
-      validateConfig(doc, "config in force");
-      return pass(`pillar ${ctx.config.pillar.id}, ${ctx.config.pillar.mode} mode`, ctx.config.pillar.id);
-    } catch (err) {
-      return fail(`the config in force is invalid: ${(err as Error).message}`);
-    }
-  },
-};
+/**
+ * The config in force passes the schema and the cross-field rules again, and so does the file
+ * the pillar boots from next time (a damaged file would only show at the next boot).
+ */
+export function configCheck(configPath: string | undefined): Check {
+  return {
+    id: "config.valid",
+    component: "config",
+    title: "config valid",
+    required: true,
+    async run(ctx) {
+      try {
+        validateConfig(ctx.config, "config in force");
+      } catch (err) {
+        return fail(`the config in force is invalid: ${(err as Error).message}`);
+      }
+      if (configPath) {
+        try {
+          validateConfig(parseJsonText(await readFile(configPath, "utf8"), configPath), configPath);
+        } catch (err) {
+          return fail(`the config file the pillar boots from is not valid: ${(err as Error).message}`);
+        }
+      }
+      const file = configPath ? ` (file ${configPath} valid too)` : "";
+      return pass(`pillar ${ctx.config.pillar.id}, ${ctx.config.pillar.mode} mode${file}`, ctx.config.pillar.id);
+    },
+  };
+}
 
 /** The config file's signature (production pillars run signed configs only). */
 export function signatureCheck(configPath: string | undefined): Check {
@@ -39,7 +52,9 @@ export function signatureCheck(configPath: string | undefined): Check {
         return pass(`signed with fleet key ${v.keyId}`, v.keyId);
       } catch (err) {
         const msg = (err as Error).message;
-        return production ? fail(msg, "unsigned") : pass(`development mode: ${msg}`, "unsigned");
+        // unsigned is allowed in development; a signature that does not verify never is
+        if (production || (err as SignatureError).code !== "unsigned") return fail(msg, "invalid");
+        return pass(`development mode: ${msg}`, "unsigned");
       }
     },
   };

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ROOT } from "../support/child.js";
+import { freePort } from "../support/free-port.js";
+import { stopChild } from "../support/processes.js";
+import { sleep, waitFor } from "../support/wait.js";
+import { line, type Prompt, withSelftestRig } from "./helpers/selftest-rig.js";
+
+/**
+ * The installer's checks over the self-test API: each LED pattern looked at, a real press (it
+ * opens an incident, as any press does: so the patterns come first).
+ */
+describe("interactive checks", () => {
+  const { rig } = withSelftestRig();
+
+  it("leds.patterns: each pattern is shown while asked; a pattern the installer does not see fails", async () => {
+    const shown: Record<string, boolean> = {};
+    const answer = (deny: string) => async (p: Prompt) => {
+      const name = /pattern "(\w+)"/.exec(p.text)![1]!;
+      const leds = await rig.http("GET", "/sim/leds");
+      shown[name] = leds.strobe.on; // the strobe relay is on in the alarm and acknowledged patterns only
+      await rig.answer(p, name !== deny);
+    };
+    const ok = await rig.run({ only: ["leds"], interactive: true }, answer("none"));
+    expect(line(ok, "leds.patterns")).toMatchObject({ status: "pass", value: 4 });
+    expect(shown).toEqual({ idle: false, alarm: true, acknowledged: true, fault: false });
+    const bad = await rig.run({ only: ["leds"], interactive: true }, answer("alarm"));
+    expect(line(bad, "leds.patterns")).toMatchObject({
+      status: "fail",
+      detail: expect.stringMatching(/did not confirm: alarm/),
+    });
+    expect((await rig.http("GET", "/sim/leds")).strobe.on).toBe(false); // back to the idle pattern
+  }, 60_000);
+
+  it("button.press: the prompt appears, a press answers it; no press fails it", async () => {
+    const seen: string[] = [];
+    const r = await rig.run({ only: ["button.press"], interactive: true }, async (p) => {
+      seen.push(p.text);
+      await rig.http("POST", "/sim/button/press");
+      await sleep(60);
+      await rig.http("POST", "/sim/button/release");
+    });
+    expect(seen).toEqual(["Press the SOS button now"]);
+    expect(line(r, "button.press")).toMatchObject({
+      status: "pass",
+      unit: "ms",
+      detail: expect.stringMatching(/press detected/),
+    });
+    // the installer gives up (no press): the prompt closes with no
+    const nobody = await rig.run({ only: ["button.press"], interactive: true }, (p) =>
+      rig.answer(p, false).then(() => {}),
+    );
+    expect(line(nobody, "button.press")).toMatchObject({ status: "fail", detail: expect.stringMatching(/no press/) });
+  }, 60_000);
+
+  it("non-interactive runs skip the installer's checks", async () => {
+    const r = await rig.run({ only: ["button", "leds"] });
+    expect(line(r, "button.press")).toMatchObject({ status: "skip", detail: expect.stringMatching(/installer/) });
+    expect(line(r, "leds.patterns").status).toBe("skip");
+    expect(line(r, "button.contact").status).toBe("pass");
+  }, 30_000);
+});
+
+/** `pillar selftest --sim` in a pseudo-terminal (util-linux `script`), answered like an installer. */
+describe("pillar selftest in a terminal", () => {
+  let proc: ChildProcess | undefined;
+  let dir = "";
+  afterEach(async () => {
+    await stopChild(proc, { group: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("shows the prompts, takes a simulated press and the y/n answers, writes the report, exits 0", async () => {
+    dir = await mkdtemp(join(tmpdir(), "selftest-pty-"));
+    const port = await freePort();
+    const cmd = [
+      "node bin/pillar.mjs selftest --sim",
+      `--data-dir ${join(dir, "data")} --control-port ${port}`,
+      "--only config,storage,broker,button,leds",
+    ].join(" ");
+    proc = spawn("script", ["-qfec", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    let out = "";
+    proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => proc!.once("exit", (code) => r(code)));
+    const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: "POST" });
+
+    // the LED patterns first (y to each), then the press
+    for (let answered = 0; answered < 4; answered++) {
+      await waitFor(() => out.split("[y/n]").length - 1 > answered, `LED prompt ${answered + 1}:\n${out}`, 90_000);
+      proc.stdin!.write("y\n");
+    }
+    await waitFor(() => out.includes("Press the SOS button now"), `the press prompt:\n${out}`, 30_000);
+    await post("/sim/button/press");
+    await sleep(60);
+    await post("/sim/button/release");
+    expect(await exited).toBe(0);
+    proc = undefined;
+    expect(out).toMatch(/button: press detected … PASS/);
+    expect(out).toMatch(/LED pattern "alarm": .*strobe on/);
+    expect(out).toMatch(/LEDs and strobe relay … PASS/);
+    const json = /report: .*\r?\n\s+(\S+\.json)/.exec(out)![1]!;
+    const report = JSON.parse(await readFile(json, "utf8"));
+    expect(report).toMatchObject({ ok: true, interactive: true, trigger: "cli" });
+    await access(report.files.html);
+  }, 120_000);
+});
