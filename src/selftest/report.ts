@@ -1,6 +1,8 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { CheckResult } from "./check.js";
 
+/** An ISO 8601 UTC time with ms, as `Date.toISOString()` writes it. */
+const IsoTime = Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$" });
 const Value = Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]);
 
 /** One check's line in the report. */
@@ -37,8 +39,8 @@ export const SelftestReportSchema = Type.Object(
     ]),
     interactive: Type.Boolean(),
     version: Type.String(),
-    startedAt: Type.String({ format: "date-time" }),
-    finishedAt: Type.String({ format: "date-time" }),
+    startedAt: IsoTime,
+    finishedAt: IsoTime,
     durationMs: Type.Number({ minimum: 0 }),
     /** Every required check passed (skips do not fail). */
     ok: Type.Boolean(),
