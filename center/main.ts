@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const log = rootLogger();
   const { loadConsoleConfig } = await import("./server/console-config.js");
   const config = await loadConsoleConfig(str("config"));
-  const parts = await loadCenterParts({ flags: v, log });
+  const parts = await loadCenterParts({ flags: v, log, config });
   const make = (p: number) =>
     new ConsoleServer({
       brokerUrl: str("broker") ?? "mqtt://127.0.0.1:1884",

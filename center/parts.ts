@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { moduleLogger } from "../src/log/logger.js";
 import type { CenterParts } from "./server/center-hooks.js";
+import type { ConsoleConfig } from "./server/console-config.js";
 
 /** Command-line flags the center's parts add to `pillar console` (node:util parseArgs options). */
 export const partsFlags = {
@@ -22,6 +23,8 @@ export const partsUsage: string[] = [
 export interface CenterPartsContext {
   flags: Record<string, string | boolean | undefined>;
   log: Logger;
+  /** The console's config (the clip storage). */
+  config?: ConsoleConfig;
 }
 
 function intFlag(v: string | boolean | undefined, name: string, min: number, max: number): number | undefined {
@@ -58,6 +61,9 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     throttle,
     tapMod,
     hist,
+    clipLog,
+    clipTap,
+    clipRoutes,
   ] = await Promise.all([
     import("./log/sql-db.js"),
     import("./log/sql-incident-log.js"),
@@ -66,6 +72,9 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     import("./auth/login-throttle.js"),
     import("./log/log-tap.js"),
     import("./report/history-routes.js"),
+    import("./log/clip-log.js"),
+    import("./log/clip-tap.js"),
+    import("./report/clip-routes.js"),
   ]);
   const incidents = await SqlIncidentLog.open(await openSqlDb(address));
   const accounts = new AccountStore(incidents.db);
@@ -79,11 +88,17 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
   };
   const auth = new SessionAuth(accounts, log, new throttle.LoginThrottle(policy));
   const tap = new tapMod.LogTap(incidents, log);
+  const clips = new clipLog.ClipLog(incidents.db);
+  const clipPages = new clipRoutes.ClipRoutes(clips, incidents, {
+    urlTemplate: ctx.config?.clipUploadUrl ?? "",
+    headers: ctx.config?.clipUploadHeaders ?? {},
+  });
   log.info({ db: describeAddress(address), dialect: incidents.db.dialect }, "incident log and accounts open");
   return {
     auth,
-    routes: [auth, new hist.HistoryRoutes(incidents)],
-    taps: [tap],
+    routes: [auth, clipPages, new hist.HistoryRoutes(incidents)],
+    taps: [tap, new clipTap.ClipTap(clips)],
+    attach: (console) => clipPages.attach(console),
     async stop() {
       await tap.settle();
       await incidents.close();

@@ -6,6 +6,7 @@ import type { IncidentLog } from "./incident-log.js";
 
 const validEvent = new Ajv({ allErrors: true }).compile<PillarEventMessage>(PillarEventSchema);
 const PILLAR = /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(.+)$/;
+const withoutHeaders = ({ headers: _h, ...rest }: Record<string, unknown>) => rest;
 const str = (v: unknown, max = 200): string | null => (typeof v === "string" && v.length <= max ? v : null);
 
 /**
@@ -42,7 +43,7 @@ export class LogTap implements CenterTap {
         name,
         incidentId: str(p.incidentId, 64),
         officer: officer?.id ?? null,
-        payload: p,
+        payload: withoutHeaders(p), // clips.upload's headers may carry the storage's token
         sentAt: new Date().toISOString(),
       }),
     );

@@ -37,6 +37,14 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
       created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
   ],
+  // 2: the incidents' clips as the pillars listed them (clips.list), and their uploads.
+  [
+    `CREATE TABLE clips (
+      clip_id TEXT PRIMARY KEY, pillar_id TEXT NOT NULL, incident_id TEXT, file TEXT NOT NULL,
+      start_at TEXT NOT NULL, end_at TEXT, bytes BIGINT NOT NULL, sha256 TEXT, state TEXT NOT NULL,
+      listed_at TEXT NOT NULL, upload_url TEXT, upload_requested_at TEXT, uploaded_at TEXT, upload_error TEXT)`,
+    "CREATE INDEX clips_incident ON clips (incident_id)",
+  ],
 ];
 
 /** Brings the database to the latest schema version; safe when several servers start at once. */

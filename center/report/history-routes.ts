@@ -8,6 +8,7 @@ const PAGE_DIR = new URL("./page/", import.meta.url);
 const PAGES: Record<string, [string, string]> = {
   "/history": ["history.html", "text/html; charset=utf-8"],
   "/history.js": ["history.js", "text/javascript; charset=utf-8"],
+  "/history-clips.js": ["history-clips.js", "text/javascript; charset=utf-8"],
 };
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 

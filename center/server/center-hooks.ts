@@ -45,11 +45,19 @@ export interface CenterTap {
   published?(topic: string, payload: unknown, officer: Officer | null): void | Promise<void>;
 }
 
+/** The console's way to send a command to a pillar, handed to the center's parts at start. */
+export interface ConsolePublisher {
+  /** Publishes (QoS 1, `issuedAt` from the server's clock) for `officer`, then hands it to the taps. */
+  publish(topic: string, payload: object, officer: Officer | null): Promise<void>;
+}
+
 /** Everything the center's other parts add to the console server. */
 export interface CenterParts {
   auth?: CenterAuth;
   routes: CenterRoutes[];
   taps: CenterTap[];
+  /** Called once the console's broker session exists (routes that send commands keep it). */
+  attach?(console: ConsolePublisher): void;
   /** Called on shutdown, after the HTTP server stopped (close databases here). */
   stop?(): Promise<void>;
 }

@@ -56,6 +56,18 @@ export const ConsoleConfigSchema = Type.Object(
       description:
         "the console server's MQTT client id for its persistent session (with a database); each console server needs its own; empty: center-console-{host name}-{port}",
     }),
+    clipUploadUrl: Type.String({
+      default: "",
+      maxLength: 1024,
+      pattern: "^(https?://.*\\{clipId\\}.*)?$",
+      description:
+        "where a pillar uploads an incident's clip when an officer asks from the history (clips.upload: resumable HTTP PUT, docs/recording.md); {pillarId}, {incidentId}, {clipId} are filled in; officers follow the same URL to play it; empty: the history says where the clip is",
+    }),
+    clipUploadHeaders: Type.Record(Type.String({ pattern: "^[A-Za-z0-9-]{1,64}$" }), Type.String({ maxLength: 1024 }), {
+      default: {},
+      maxProperties: 16,
+      description: "headers the pillar sends with the upload (e.g. the storage's Authorization)",
+    }),
     allowedOrigins: Type.Array(Type.String({ maxLength: 256 }), {
       default: [],
       maxItems: 32,

@@ -76,6 +76,7 @@ export class ConsoleServer {
     });
     this.bridge = bridge;
     bridge.onMessage = (m) => this.broadcast(m);
+    this.o.parts?.attach?.({ publish: (topic, payload, officer) => this.publishFor(topic, payload, officer) });
     await Promise.all([bridge.start(), page]);
     const server = await createConsoleListener(this.config.https, (req, res) => void this.handle(req, res));
     this.server = server;
@@ -147,12 +148,11 @@ export class ConsoleServer {
         res.end(file.body);
         return;
       }
-      if (req.method === "GET" && url.pathname === "/api/config")
-        return json(200, {
-          sim: !!this.o.simControlUrl,
-          secondaryTopic: this.o.secondaryTopic ?? null,
-          ...this.config,
-        });
+      if (req.method === "GET" && url.pathname === "/api/config") {
+        // not shown to pages: file paths, the session id, the clip storage's token
+        const { https: _tls, mqttClientId: _id, clipUploadHeaders: _h, ...shown } = this.config;
+        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
+      }
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
       if (req.method === "POST" && url.pathname === "/api/publish")
         return json(...(await this.publish(req, gate.officer)));
@@ -181,12 +181,19 @@ export class ConsoleServer {
   private async publish(req: IncomingMessage, officer: Officer | null): Promise<[number, unknown]> {
     const checked = checkPublish(await body(req));
     if (Array.isArray(checked)) return [checked[0], { error: checked[1] }];
-    const bridge = this.bridge;
-    if (!bridge?.connected) return [503, { error: "console is not connected to the broker" }];
-    const payload = officerStamp(checked.topic, checked.payload, officer);
-    await bridge.publish(checked.topic, JSON.stringify(payload));
-    await tapPublished(this.o.parts, checked.topic, payload, officer);
+    if (!this.bridge?.connected) return [503, { error: "console is not connected to the broker" }];
+    await this.publishFor(checked.topic, checked.payload, officer);
     return [200, { ok: true }];
+  }
+
+  /** Publishes for an officer (stamped with them) and hands it to the center's taps. */
+  private async publishFor(topic: string, body: object, officer: Officer | null): Promise<void> {
+    const bridge = this.bridge;
+    if (!bridge?.connected) throw new Error("console is not connected to the broker");
+    // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
+    const payload = officerStamp(topic, { ...body, issuedAt: new Date().toISOString() }, officer);
+    await bridge.publish(topic, JSON.stringify(payload));
+    await tapPublished(this.o.parts, topic, payload, officer);
   }
 
   /** The virtual pillar button: press, hold 100 ms, release (a simulated pillar only). */

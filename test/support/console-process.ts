@@ -52,6 +52,16 @@ export class ConsoleProcess {
     return await res.json();
   }
 
+  /** A JSON POST as the page makes it (its Origin, its session cookie); resolves to status and body. */
+  async post(path: string, cookie: string, body: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(new URL(path, this.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: new URL(this.url).origin, cookie },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  }
+
   /** Stops it by pid: SIGTERM (a clean stop) or SIGKILL (a crash); resolves once it is gone. */
   async kill(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const c = this.child;

@@ -1,5 +1,7 @@
 // The history page: closed incidents with filters, one incident's timeline, and for supervisors
 // the shift report. Reads /api/history, /api/history/{id}, /api/report; times in the console's zone.
+import { showClips } from "/history-clips.js";
+
 const $ = (sel) => document.querySelector(sel);
 let zone = "Asia/Almaty";
 const fmt = (iso) =>
@@ -57,7 +59,10 @@ async function showTimeline(id) {
     li.textContent = `${fmt(t.at)}  ${t.source}: ${t.what}${t.by ? ` (${t.by})` : ""}`;
     ol.append(li);
   }
-  box.append(h, ol);
+  const clips = document.createElement("div");
+  clips.id = "clips";
+  box.append(h, ol, clips);
+  await showClips(clips, incident, fmt);
 }
 
 async function report(e) {
