@@ -86,7 +86,12 @@ describe("the incident's clip in the history", () => {
     expect((await cmd("incident.close", { reason: "test" })).status).toBe(200);
     const onPillar = await waitFor(
       async () => {
-        const clips = (await rig.recording()).clips as { id: string; incidentId: string; state: string; sha256: string }[];
+        const clips = (await rig.recording()).clips as {
+          id: string;
+          incidentId: string;
+          state: string;
+          sha256: string;
+        }[];
         return clips.find((c) => c.incidentId === incident.incidentId && c.state === "complete");
       },
       "the incident's clip complete on the pillar",
