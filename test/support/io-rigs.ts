@@ -45,19 +45,33 @@ export interface IoRig {
   dispose(): Promise<void>;
 }
 
-/** The sim driver, picked by the composition root from a sim config (as `pillar run --sim`). */
+/**
+ * The sim driver, picked by the composition root from a sim config (as `pillar run --sim`); its
+ * wires are the hooks it offers (`simControls()`, the demo's /sim/ routes).
+ */
 async function simRig(): Promise<IoRig> {
   const io = await createPillarIo(validateConfig(testConfigDoc(), "sim rig"), pino({ level: "silent" }));
-  // the sim's own hooks are its wires (SimDigitalInput.set, failLink/restoreLink)
-  const line = (name: InputName) =>
-    io[name] as unknown as { set(a: boolean): void; failLink(): void; restoreLink(): void };
+  const hook = (path: string) => {
+    const control = io.simControls?.().find((c) => c.path === path);
+    if (!control) throw new Error(`the sim driver offers no ${path}`);
+    void control.handle(new URLSearchParams());
+  };
+  const paths = {
+    button: {
+      true: "/sim/button/press",
+      false: "/sim/button/release",
+      break: "/sim/button/fail",
+      heal: "/sim/button/restore",
+    },
+    tamper: { true: "/sim/tamper/open", false: "/sim/tamper/close", break: "", heal: "" },
+  };
   return {
     driver: "sim",
     io,
-    setInput: (name, active) => line(name).set(active),
+    setInput: (name, active) => hook(paths[name][`${active}`]),
     outputLevel: (name) => io.outputs[name].read(),
-    breakInput: async (name) => line(name).failLink(),
-    healInput: async (name) => line(name).restoreLink(),
+    breakInput: async (name) => hook(paths[name].break),
+    healInput: async (name) => hook(paths[name].heal),
     dispose: () => io.stop(),
   };
 }
