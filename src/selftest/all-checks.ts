@@ -6,7 +6,7 @@ import { buttonContactCheck, buttonPressCheck, ledsCheck, serialCheck, tamperChe
 import { journalCheck, storageFreeCheck, storageWriteCheck } from "./checks/storage-check.js";
 import { clockCheck, configCheck, signatureCheck, versionCheck } from "./checks/system-checks.js";
 
-/** Every check, in the order a run takes them (the installer's prompts come before the long ones). */
+/** Every check, in the order a run takes them (the installer's prompts before the long ones). */
 export function allChecks(o: { configPath?: string }): Check[] {
   return [
     configCheck(o.configPath),
@@ -23,8 +23,9 @@ export function allChecks(o: { configPath?: string }): Check[] {
     // the patterns before the press: a real press opens an incident, whose pattern then wins
     ledsCheck,
     buttonPressCheck,
-    ...CAMERA_CHECKS,
+    // the camera's video is grabbed from the start of the run (in the background), meanwhile the tone loop
     audioLoopCheck,
+    ...CAMERA_CHECKS,
   ];
 }
 

@@ -25,6 +25,7 @@ const runners: [string, Runner | undefined][] = [
   ["soak", await optional("./soak.bench.ts", "runSoakBench")],
   ["center log", await optional("./center-log.bench.ts", "runCenterLogBench")],
   ["scale", await optional("./scale.bench.ts", "runScaleBench")],
+  ["selftest", await optional("./selftest.bench.ts", "runSelftestBench")],
 ];
 for (const [name, run] of runners) {
   if (!run) continue;

@@ -1,73 +1,12 @@
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import type { PillarConfig } from "../../../config/schema.js";
 import { composePillar } from "../../app/compose-pillar.js";
-import type { ConfigOverlay } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
-import { parseJsonText } from "../../config/config-errors.js";
-import { validateConfig } from "../../config/validate-config.js";
 import { moduleLogger, rootLogger } from "../../log/logger.js";
 import { parseCliArgs, portArg } from "../args.js";
 import type { CliCommand } from "../cli-command.js";
-import { PROJECT_ROOT, SOFTWARE_VERSION } from "../version.js";
+import { SOFTWARE_VERSION } from "../version.js";
+import { DEFAULT_CONFIG, resolveRunConfig, runOptions, SIM_CONFIG } from "./run-config.js";
 
-export const DEFAULT_CONFIG = process.env.PILLAR_CONFIG ?? "/etc/alarm-pillar/config.json";
-export const SIM_CONFIG = join(PROJECT_ROOT, "config/examples/sim.json");
-
-const options = {
-  config: { type: "string" },
-  sim: { type: "boolean" },
-  broker: { type: "string" },
-  "data-dir": { type: "string" },
-  id: { type: "string" },
-  "control-port": { type: "string" },
-  "embedded-port": { type: "string" },
-  "console-port": { type: "string" },
-  "provision-port": { type: "string" },
-} as const;
-
-export type RunFlags = ReturnType<typeof parseCliArgs<typeof options>>["values"];
-
-/**
- * The flags that describe this process rather than the pillar: `--sim`, `--broker` (or the
- * embedded broker of the demo), `--data-dir`, `--control-port`. They are laid over every config
- * the pillar takes — the file at start, the boot partition's, a serial flash, MQTT
- * `config.apply` — so a flash never moves the control endpoint or the data folder of a running
- * process. Identity (`pillar.id`, location…) always comes from the config; `--id` only names
- * the pillar of the file read at start.
- */
-export function runOverlay(v: RunFlags, brokerUrl?: string): ConfigOverlay {
-  const url = brokerUrl ?? v.broker;
-  const dataDir = v["data-dir"];
-  const controlPort = portArg(v["control-port"], "--control-port");
-  return (c) => ({
-    ...c,
-    ...(v.sim ? { hal: { ...c.hal, driver: "sim" as const } } : {}),
-    ...(url ? { broker: { ...c.broker, url } } : {}),
-    ...(dataDir ? { dataDir } : {}),
-    ...(controlPort !== undefined ? { control: { ...c.control, port: controlPort } } : {}),
-  });
-}
-
-/** Load the config file, name it with `--id`, check it, and lay the run's overlay over it. */
-export async function resolveRunConfig(
-  v: RunFlags,
-  brokerUrl?: string,
-): Promise<{ config: PillarConfig; path: string; overlay: ConfigOverlay }> {
-  const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
-  // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
-  // below is then always a whole, confirmed config, and the flags apply on top of it.
-  if (resolve(path) !== resolve(SIM_CONFIG)) {
-    const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
-    await recoverConfigDir(path, moduleLogger("config-applier"));
-  }
-  const doc = parseJsonText(await readFile(path, "utf8"), path) as { [k: string]: unknown; pillar?: object };
-  if (v.id) doc.pillar = { ...doc.pillar, id: v.id };
-  const overlay = runOverlay(v, brokerUrl);
-  // checked as the pillar will run it, overlay included (an invalid port flag is reported here)
-  const config = validateConfig(overlay(validateConfig(doc, path)), `${path} (with command-line flags)`);
-  return { config, path, overlay };
-}
+export { DEFAULT_CONFIG, resolveRunConfig, runOverlay, SIM_CONFIG, type RunFlags } from "./run-config.js";
 
 export const command: CliCommand = {
   name: "run",
@@ -84,7 +23,7 @@ export const command: CliCommand = {
     "file, the boot partition's, a serial flash, MQTT config.apply). Identity and location (pillar.id,\n" +
     "location…) always come from the applied config.",
   async run(argv) {
-    const { values: v } = parseCliArgs(argv, options, false);
+    const { values: v } = parseCliArgs(argv, runOptions, false);
     const consolePort = portArg(v["console-port"], "--console-port") ?? 8790;
     const log = rootLogger();
     let broker: EmbeddedBroker | undefined;

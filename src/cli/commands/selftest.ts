@@ -6,7 +6,7 @@ import type { SelftestReport } from "../../selftest/report.js";
 import { parseCliArgs, portArg } from "../args.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
-import { resolveRunConfig } from "./run.js";
+import { resolveRunConfig } from "./run-config.js";
 import { watchSelftest } from "./selftest-client.js";
 
 const options = {

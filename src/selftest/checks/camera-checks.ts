@@ -5,7 +5,7 @@ import { type Check, type CheckContext, type CheckOutcome, fail, pass, round, sk
 
 /**
  * Thresholds on 320×180 gray frames (measured on the sim camera's test pattern and its faults:
- * live σ≈65, Laplacian variance ≈1000, frame difference over 1 s ≈3; blurred ≈10; frozen ≤0.4).
+ * live σ≈65, Laplacian variance ≈1000, frame difference over 0.5–1 s ≈3; blurred ≈10; frozen ≤0.4).
  */
 export const CAMERA_LIMITS = {
   /** Mean luma below this with σ below `blackStddev`: a black picture (dead sensor, no light). */
@@ -13,7 +13,7 @@ export const CAMERA_LIMITS = {
   blackStddev: 8,
   /** σ below this (and not black): a covered lens (palm, sticker, paint): no contrast. */
   coveredStddev: 10,
-  /** Largest mean difference from the first frame over ~1 s below this: a frozen picture. */
+  /** Largest mean difference from the first frame over the capture (~0.5 s) below this: a frozen picture. */
   frozenDiff: 1,
   /** Laplacian variance below this, or below `sharpnessRatio` of the reference: blurred. */
   minSharpness: 60,
@@ -28,6 +28,8 @@ export interface Picture {
   stddev: number;
   sharpness: number;
   maxDiff: number;
+  /** Wall-clock span of the frames compared (ms). */
+  spanMs: number;
   thumb: number[];
   black: boolean;
   covered: boolean;
@@ -42,6 +44,7 @@ export function analyze(c: CameraCapture): Picture {
     stddev,
     sharpness: laplacianVariance(f0, GRAY_W, GRAY_H),
     maxDiff: Math.max(0, ...c.frames.map((f) => meanAbsDiff(f0, f))),
+    spanMs: c.spanMs,
     thumb: thumbnail(f0, GRAY_W, GRAY_H),
     black,
     covered: !black && stddev < CAMERA_LIMITS.coveredStddev,
@@ -127,7 +130,7 @@ export const cameraCoveredCheck = cameraCheck("covered", "camera: not covered", 
 export const cameraFrozenCheck = cameraCheck("frozen", "camera: not frozen", false, (p) => {
   const v = round(p.maxDiff, 2);
   return p.maxDiff < CAMERA_LIMITS.frozenDiff
-    ? fail(`the picture is frozen: frames over ~1 s differ by ${v} (< ${CAMERA_LIMITS.frozenDiff})`, v, "Δluma")
+    ? fail(`the picture is frozen: frames over ${p.spanMs} ms differ by ${v} (< ${CAMERA_LIMITS.frozenDiff})`, v, "Δluma")
     : pass(`frames differ by up to ${v}`, v, "Δluma");
 });
 
