@@ -45,6 +45,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       listed_at TEXT NOT NULL, upload_url TEXT, upload_requested_at TEXT, uploaded_at TEXT, upload_error TEXT)`,
     "CREATE INDEX clips_incident ON clips (incident_id)",
   ],
+  // 3: incidents whose summary row is behind their events (refreshed before the next read).
+  ["CREATE TABLE dirty_incidents (incident_id TEXT PRIMARY KEY)"],
 ];
 
 /** Brings the database to the latest schema version; safe when several servers start at once. */

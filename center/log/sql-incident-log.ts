@@ -37,10 +37,19 @@ const UPSERT_INCIDENT =
   `VALUES (${INCIDENT_COLUMNS.map(() => "?").join(", ")}, ?) ON CONFLICT (incident_id) DO UPDATE SET ` +
   [...INCIDENT_COLUMNS.slice(1).map(([c]) => c), "search"].map((c) => `${c} = excluded.${c}`).join(", ");
 
+const INSERT_EVENT = `INSERT INTO events (event_id, pillar_id, seq, type, occurred_at, received_at, incident_id, district, address, body)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`;
+const INSERT_CALL_STEP = `INSERT INTO call_steps (session_id, state, at, pillar_id, incident_id, kind, officer, reason)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, state, at) DO NOTHING`;
+const MARK_DIRTY = "INSERT INTO dirty_incidents (incident_id) VALUES (?) ON CONFLICT (incident_id) DO NOTHING";
+
 /**
  * The incident log on a SQL database (SQLite or PostgreSQL, see `SqlDb`). Raw events, commands
- * and call steps are the record; the `incidents` table is a summary recomputed from them on
- * every append that touches an incident, under a per-incident lock.
+ * and call steps are the record; the `incidents` table is a summary recomputed from them. An
+ * append stores the record and marks its incident dirty in one step (on PostgreSQL one
+ * statement: one round trip, the console acknowledges each message only after it); the
+ * summaries of dirty incidents are recomputed, each under a per-incident lock, before the next
+ * read of the summaries (history, report), so a read never sees a stale one.
  */
 export class SqlIncidentLog implements IncidentLog {
   private constructor(readonly db: SqlDb) {}
@@ -52,26 +61,47 @@ export class SqlIncidentLog implements IncidentLog {
   }
 
   async appendEvent(e: PillarEventMessage, receivedAt = new Date().toISOString()): Promise<boolean> {
-    return this.db.tx(async (t) => {
-      const added = await t.run(
-        `INSERT INTO events (event_id, pillar_id, seq, type, occurred_at, received_at, incident_id, district, address, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-        [
-          e.eventId,
-          e.pillarId,
-          e.seq,
-          e.type,
-          e.occurredAt,
-          receivedAt,
-          e.incidentId ?? null,
-          e.location.district,
-          e.location.address,
-          JSON.stringify(e),
-        ],
+    return this.insertMarking(INSERT_EVENT, e.incidentId ?? null, [
+      e.eventId,
+      e.pillarId,
+      e.seq,
+      e.type,
+      e.occurredAt,
+      receivedAt,
+      e.incidentId ?? null,
+      e.location.district,
+      e.location.address,
+      JSON.stringify(e),
+    ]);
+  }
+
+  /** Runs an idempotent INSERT and, when it added a row of an incident, marks the incident dirty. */
+  private async insertMarking(insert: string, incidentId: string | null, params: unknown[]): Promise<boolean> {
+    if (!incidentId) return (await this.db.run(insert, params)) > 0;
+    if (this.db.dialect === "postgres") {
+      const [row] = await this.db.all<{ n: number }>(
+        `WITH ins AS (${insert} RETURNING incident_id),
+         mark AS (INSERT INTO dirty_incidents (incident_id) SELECT incident_id FROM ins ON CONFLICT (incident_id) DO NOTHING)
+         SELECT COUNT(*) AS n FROM ins`,
+        params,
       );
-      if (added && e.incidentId) await refresh(t, e.incidentId);
+      return Number(row?.n) > 0;
+    }
+    return this.db.tx(async (t) => {
+      const added = await t.run(insert, params);
+      if (added) await t.run(MARK_DIRTY, [incidentId]);
       return added > 0;
-    }, e.incidentId);
+    });
+  }
+
+  /** Recomputes the summaries of the incidents appended to since the last read. */
+  private async refreshDirty(): Promise<void> {
+    const dirty = await this.db.all<{ incident_id: string }>("SELECT incident_id FROM dirty_incidents");
+    for (const { incident_id: id } of dirty)
+      await this.db.tx(async (t) => {
+        // 0: another console server refreshed it meanwhile
+        if (await t.run("DELETE FROM dirty_incidents WHERE incident_id = ?", [id])) await refresh(t, id);
+      }, id);
   }
 
   async appendCommand(c: CommandRecord): Promise<boolean> {
@@ -92,15 +122,16 @@ export class SqlIncidentLog implements IncidentLog {
   }
 
   async appendCallStep(s: CallStep): Promise<boolean> {
-    return this.db.tx(async (t) => {
-      const added = await t.run(
-        `INSERT INTO call_steps (session_id, state, at, pillar_id, incident_id, kind, officer, reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, state, at) DO NOTHING`,
-        [s.sessionId, s.state, s.at, s.pillarId, s.incidentId, s.kind, s.officer, s.reason],
-      );
-      if (added && s.incidentId) await refresh(t, s.incidentId);
-      return added > 0;
-    }, s.incidentId ?? undefined);
+    return this.insertMarking(INSERT_CALL_STEP, s.incidentId, [
+      s.sessionId,
+      s.state,
+      s.at,
+      s.pillarId,
+      s.incidentId,
+      s.kind,
+      s.officer,
+      s.reason,
+    ]);
   }
 
   async listIncidents(f: IncidentFilter = {}): Promise<IncidentSummary[]> {
@@ -108,6 +139,7 @@ export class SqlIncidentLog implements IncidentLog {
   }
 
   private async select(f: IncidentFilter, limit: number | null): Promise<IncidentSummary[]> {
+    await this.refreshDirty();
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, ...values: unknown[]) => (where.push(sql), params.push(...values));
