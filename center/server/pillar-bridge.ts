@@ -22,6 +22,8 @@ const MAX_PILLARS = 5000;
 const MAX_OPEN_INCIDENTS = 1000;
 const MAX_EVENTS_PER_INCIDENT = 50;
 const SEEN_EVENT_IDS = 20_000;
+/** Press snapshots (≤ 300 kB each) kept for open incidents. */
+const MAX_SNAPSHOTS = 100;
 
 /** A warning per refused message, but at most this many per 10 s (the rest are counted). */
 const WARNINGS_PER_WINDOW = 20;
@@ -39,6 +41,7 @@ export class PillarBridge {
   private readonly latest = new Map<string, Map<string, PillarMsg>>();
   private readonly incidents = new Map<string, PillarMsg[]>();
   private readonly seen = new Set<string>();
+  private readonly snapshots = new Map<string, PillarMsg>();
   private refused = { inWindow: 0, windowStart: 0, dropped: 0 };
   onMessage: (m: PillarMsg) => void = () => undefined;
 
@@ -65,6 +68,7 @@ export class PillarBridge {
       "pillar/v1/+/health",
       "pillar/v1/+/event",
       "pillar/v1/+/selftest",
+      "pillar/v1/+/snapshot",
       "pillar/v1/+/webrtc/#",
       "pillar/v1/+/cmd/+/result",
     ];
@@ -98,6 +102,7 @@ export class PillarBridge {
     const out: PillarMsg[] = [];
     for (const kinds of this.latest.values()) out.push(...kinds.values());
     for (const events of this.incidents.values()) out.push(...events);
+    out.push(...this.snapshots.values());
     return out;
   }
 
@@ -116,6 +121,7 @@ export class PillarBridge {
     }
     if (!msg) return;
     if (msg.kind === "event" && !this.keepEvent(msg)) return;
+    if (msg.kind === "snapshot") this.keepSnapshot(msg);
     if (["status", "health", "selftest", "session"].includes(msg.kind)) this.keepLatest(msg);
     try {
       this.onMessage(msg);
@@ -143,6 +149,7 @@ export class PillarBridge {
     if (!e.incidentId) return true;
     if (e.type === "incident.closed") {
       this.incidents.delete(e.incidentId);
+      this.snapshots.delete(e.incidentId);
       return true;
     }
     let list = this.incidents.get(e.incidentId);
@@ -152,6 +159,13 @@ export class PillarBridge {
     }
     if (list.length < MAX_EVENTS_PER_INCIDENT) list.push(msg);
     return true;
+  }
+
+  private keepSnapshot(msg: PillarMsg): void {
+    const id = (msg.payload as { incidentId: string }).incidentId;
+    this.snapshots.delete(id);
+    this.snapshots.set(id, msg);
+    if (this.snapshots.size > MAX_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
   }
 
   private warnRefused(topic: string, bytes: number, why: string): void {

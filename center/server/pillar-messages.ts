@@ -15,7 +15,8 @@ export type PillarMsgKind =
   | "candidate"
   | "session"
   | "busy"
-  | "result";
+  | "result"
+  | "snapshot";
 
 /** A pillar message that passed the size, depth and schema checks, as the page receives it. */
 export interface PillarMsg {
@@ -60,6 +61,21 @@ export const SelfTestSchema = Type.Object(
   { additionalProperties: true },
 );
 
+/** `pillar/v1/{id}/snapshot` (docs/recording.md): a JPEG of the press moment, base64. */
+export const SnapshotSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    pillarId: Type.String({ maxLength: 64 }),
+    incidentId: Type.String({ minLength: 1, maxLength: 64 }),
+    pressAt: Type.String({ maxLength: 40 }),
+    frameAt: Type.String({ maxLength: 40 }),
+    mime: Type.Literal("image/jpeg"),
+    bytes: Type.Integer({ minimum: 1, maximum: 300_000 }),
+    jpeg: Type.String({ minLength: 4, maxLength: 400_000, pattern: "^/9j/[A-Za-z0-9+/]*={0,2}$" }),
+  },
+  { additionalProperties: false },
+);
+
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const compile = (s: TSchema): ValidateFunction => ajv.compile(s);
 
@@ -74,12 +90,13 @@ const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: numbe
   session: { validate: compile(SessionMsg), maxBytes: 4096, maxDepth: 2 },
   busy: { validate: compile(BusyMsg), maxBytes: 4096, maxDepth: 2 },
   result: { validate: compile(CommandResultSchema), maxBytes: 64 * 1024, maxDepth: 8 },
+  snapshot: { validate: compile(SnapshotSchema), maxBytes: 420 * 1024, maxDepth: 1 },
 };
 
 const selfTestValid = compile(SelfTestSchema);
 
 const TOPIC =
-  /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|selftest|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;
+  /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|selftest|snapshot|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;
 const SUFFIX: Record<string, PillarMsgKind> = {
   "webrtc/offer": "offer",
   "webrtc/candidate/pillar": "candidate",

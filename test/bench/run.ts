@@ -24,6 +24,7 @@ const runners: [string, Runner | undefined][] = [
   ["record", await optional("./record.bench.ts", "runRecordBench")],
   ["soak", await optional("./soak.bench.ts", "runSoakBench")],
   ["center log", await optional("./center-log.bench.ts", "runCenterLogBench")],
+  ["console", await optional("./console.bench.ts", "runConsoleBench")],
   ["scale", await optional("./scale.bench.ts", "runScaleBench")],
   ["selftest", await optional("./selftest.bench.ts", "runSelftestBench")],
 ];

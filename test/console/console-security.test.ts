@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { createServer, request, type Server } from "node:http";
+import { promisify } from "node:util";
 import type { AddressInfo } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +9,20 @@ import { ConsoleServer } from "../../center/server/console-server.js";
 import { capturingLog, ConsoleRig, incidentOf, SITES } from "./helpers/console-rig.js";
 
 const XSS = "<img src=x onerror=window.__pwned=1>";
+/** ffmpeg making a small real JPEG on stdout (a press snapshot). */
+const JPEG_ARGS = [
+  "-v",
+  "error",
+  "-f",
+  "lavfi",
+  "-i",
+  "testsrc2=size=64x36",
+  "-frames:v",
+  "1",
+  "-f",
+  "mjpeg",
+  "pipe:1",
+];
 const XSS_ATTR = '"><img src=x onerror=window.__pwned=2>';
 
 /** An HTTP request with a Host header of our choosing (a DNS-rebinding page's). */
@@ -93,8 +109,35 @@ describe("console security: pillar payloads never run, cross-site posts change n
       .toMatch(/nested deeper than 6 levels/);
     // still serving, still bridging: a press still reaches a page
     expect((await fetch(new URL("/api/config", second.url))).status).toBe(200);
-    await rig.pillar(SITES[1]!.id).click();
-    await page.locator(".card.alarm").waitFor({ timeout: 10_000 });
+    const alm = rig.pillar(SITES[1]!.id);
+    await alm.click();
+    const card = page.locator(".card.alarm");
+    await card.waitFor({ timeout: 10_000 });
+    // a press snapshot is shown as a picture; one whose "JPEG" is markup is refused
+    const snap = (jpeg: string) =>
+      evil.publishAsync(
+        `pillar/v1/${SITES[1]!.id}/snapshot`,
+        JSON.stringify({
+          v: 1,
+          pillarId: SITES[1]!.id,
+          incidentId: incidentOf(alm).incidentId,
+          pressAt: at,
+          frameAt: at,
+          mime: "image/jpeg",
+          bytes: jpeg.length,
+          jpeg,
+        }),
+        { qos: 1 },
+      );
+    await snap(`/9j/"><img src=x onerror=window.__pwned=3>`);
+    const jpeg = (await promisify(execFile)("ffmpeg", JPEG_ARGS, { encoding: "buffer" })).stdout.toString("base64");
+    await snap(jpeg);
+    await expect
+      .poll(() => card.locator("img.still").getAttribute("src"), { timeout: 10_000 })
+      .toBe(`data:image/jpeg;base64,${jpeg}`);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).__pwned ?? null)).toBeNull();
+    expect(secondLog.lines.find((l) => l.topic === `pillar/v1/${SITES[1]!.id}/snapshot`)?.err).toMatch(/jpeg/);
     await context.close();
     for (const id of ["evil-001", "evil-002", "evil-003", "evil-004"]) await retain(id, "");
   });

@@ -9,7 +9,7 @@ export interface Loc {
 }
 
 export interface BridgeMsg {
-  kind: "status" | "health" | "event" | "selftest" | "offer" | "candidate" | "session" | "busy" | "result";
+  kind: "status" | "health" | "event" | "selftest" | "offer" | "candidate" | "session" | "busy" | "result" | "snapshot";
   pillarId: string;
   command?: string;
   payload: unknown;
@@ -133,4 +133,6 @@ export interface Incident {
   timeline: Note[];
   /** The last refusal or problem to show on the card. */
   problem?: Note;
+  /** The press moment's JPEG (data: URL), when the pillar sent one. */
+  snapshot?: string;
 }

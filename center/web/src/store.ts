@@ -92,6 +92,12 @@ export class Store {
       case "result":
         this.onResult(m.payload as ResultMsg);
         return;
+      case "snapshot": {
+        const snap = m.payload as { incidentId: string; jpeg: string };
+        const i = this.incidents.get(snap.incidentId);
+        if (i) i.snapshot = `data:image/jpeg;base64,${snap.jpeg}`;
+        return;
+      }
     }
   }
 

@@ -2,7 +2,16 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Call } from "../calls.js";
 
 /** The caller's live video (and audio) of a call, counting decoded frames for the tests and bench. */
-export function CallMedia({ call, placeholder }: { call: Call | undefined; placeholder: string }) {
+export function CallMedia({
+  call,
+  placeholder,
+  still,
+}: {
+  call: Call | undefined;
+  placeholder: string;
+  /** A picture to show until there is video (the press snapshot). */
+  still?: string;
+}) {
   const video = useRef<HTMLVideoElement>(null);
   const audio = useRef<HTMLAudioElement>(null);
   const [size, setSize] = useState("");
@@ -34,7 +43,8 @@ export function CallMedia({ call, placeholder }: { call: Call | undefined; place
   }, [call?.audio]);
   return (
     <div class="media">
-      <video ref={video} muted autoplay playsInline />
+      {still && !stream ? <img class="still" src={still} alt="" /> : null}
+      <video ref={video} muted autoplay playsInline hidden={!stream && !!still} />
       {/* biome-ignore lint/a11y/useMediaCaption: a live call's audio has no captions */}
       <audio ref={audio} autoplay />
       <span class="overlay">{stream ? size : placeholder}</span>

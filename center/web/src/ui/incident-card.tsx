@@ -44,7 +44,7 @@ export function IncidentCard({ ctx, incident: i, now }: { ctx: Ctx; incident: In
         </span>
       </header>
       <div class="body">
-        <CallMedia call={call} placeholder={t("noVideo")} />
+        <CallMedia call={call} placeholder={t("noVideo")} still={i.snapshot} />
         <div class="info">
           <p class="pressed">
             {t("pressed")}: <time class="date">{fmt.dateTimeOf(i.pressedAt)}</time> ·{" "}
