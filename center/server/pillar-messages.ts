@@ -2,6 +2,7 @@ import { type TSchema, Type } from "@sinclair/typebox";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { BusyMsg, OfferMsg, PillarCandidateMsg, SessionMsg } from "../../src/call/signaling.js";
 import { PillarEventSchema } from "../../src/events/event-schema.js";
+import { SelftestReportSchema } from "../../src/selftest/report.js";
 import { CommandResultSchema, PillarHealthSchema, PillarStatusSchema } from "../../src/uplink/status-schema.js";
 import { parseBoundedJson } from "../../src/util/bounded-json.js";
 
@@ -31,36 +32,6 @@ export interface PillarMsg {
   receivedAt: string;
 }
 
-/**
- * `pillar/v1/{id}/selftest` (issue 11's report, its full schema in that issue's code): the console
- * shows whether it passed, when, and the checks that failed. The fields shown are checked; the
- * rest passes through untouched.
- */
-export const SelfTestSchema = Type.Object(
-  {
-    ok: Type.Boolean(),
-    finishedAt: Type.String({ maxLength: 40 }),
-    summary: Type.Optional(
-      Type.Object({ pass: Type.Integer(), fail: Type.Integer(), skip: Type.Integer() }, { additionalProperties: true }),
-    ),
-    checks: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            id: Type.String({ maxLength: 64 }),
-            title: Type.Optional(Type.String({ maxLength: 200 })),
-            status: Type.String({ maxLength: 16 }),
-            detail: Type.Optional(Type.String({ maxLength: 1000 })),
-          },
-          { additionalProperties: true },
-        ),
-        { maxItems: 128 },
-      ),
-    ),
-  },
-  { additionalProperties: true },
-);
-
 /** `pillar/v1/{id}/snapshot` (docs/recording.md): a JPEG of the press moment, base64. */
 export const SnapshotSchema = Type.Object(
   {
@@ -79,12 +50,15 @@ export const SnapshotSchema = Type.Object(
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const compile = (s: TSchema): ValidateFunction => ajv.compile(s);
 
+/** Issue 11's self-test report (on its own topic and in the selftest command's result). */
+const selfTestValid = compile(SelftestReportSchema);
+
 /** Per kind: its JSON Schema and bounds (bytes, nesting) checked before JSON.parse. */
 const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: number; maxDepth: number }> = {
   status: { validate: compile(PillarStatusSchema), maxBytes: 4096, maxDepth: 3 },
   health: { validate: compile(PillarHealthSchema), maxBytes: 64 * 1024, maxDepth: 6 },
   event: { validate: compile(PillarEventSchema), maxBytes: 32 * 1024, maxDepth: 6 },
-  selftest: { validate: compile(SelfTestSchema), maxBytes: 64 * 1024, maxDepth: 6 },
+  selftest: { validate: selfTestValid, maxBytes: 64 * 1024, maxDepth: 6 },
   offer: { validate: compile(OfferMsg), maxBytes: 96 * 1024, maxDepth: 2 },
   candidate: { validate: compile(PillarCandidateMsg), maxBytes: 4096, maxDepth: 2 },
   session: { validate: compile(SessionMsg), maxBytes: 4096, maxDepth: 2 },
@@ -92,8 +66,6 @@ const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: numbe
   result: { validate: compile(CommandResultSchema), maxBytes: 64 * 1024, maxDepth: 8 },
   snapshot: { validate: compile(SnapshotSchema), maxBytes: 420 * 1024, maxDepth: 1 },
 };
-
-const selfTestValid = compile(SelfTestSchema);
 
 const TOPIC =
   /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|selftest|snapshot|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;

@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClockSyncProbe } from "../../src/events/clock-sync.js";
+import { TestCenter } from "../support/center.js";
 import { waitFor } from "../support/wait.js";
 import { ConsoleRig, incidentOf, SITES } from "./helpers/console-rig.js";
 
@@ -112,5 +113,61 @@ describe("the duty console's queue in Chromium: press → card, marker, sound, c
     for (const id of [MED, BOS]) await page.locator(`.card[data-pillar="${id}"] button.ack`).click();
     await waitFor(() => incidentOf(rig.pillar(BOS)).state === "acknowledged", "both acknowledged");
     await expect.poll(() => page.evaluate(() => (window as any).pillarConsole.sound.timer === undefined)).toBe(true);
+  });
+});
+
+describe("the fleet board: self-test button and report", () => {
+  const rig = new ConsoleRig();
+  let center: TestCenter;
+  beforeAll(async () => {
+    await rig.start();
+    center = await new TestCenter(rig.mosq.url).start("pillar/v1/+/cmd/#");
+  });
+  afterAll(async () => {
+    await center?.stop();
+    await rig.stop();
+  });
+
+  it("“Self-test” publishes the selftest command; the pillar's report shows on its row, failed checks named", async () => {
+    const page = await rig.page();
+    const row = page.locator(`.fleet tr[data-pillar="${BOS}"]`);
+    await row.locator("button.selftest").click();
+    await center.until(() => center.received.some((r) => r.topic === `pillar/v1/${BOS}/cmd/selftest`), "the command");
+    const cmd = center.received.find((r) => r.topic === `pillar/v1/${BOS}/cmd/selftest`)!.payload;
+    expect(Object.keys(cmd).sort()).toEqual(["correlationId", "issuedAt"]);
+    expect(await row.locator("td.selftest").textContent()).toBe("self-test requested");
+    // the report as issue 11's pillar publishes it (src/selftest/report.ts)
+    const at = new Date().toISOString();
+    const check = (id: string, title: string, status: "pass" | "fail", detail: string) => ({
+      id,
+      component: id.split(".")[0],
+      title,
+      required: true,
+      status,
+      detail,
+      ms: 12,
+    });
+    const report = {
+      v: 1,
+      pillarId: BOS,
+      runId: "r-1",
+      trigger: "center",
+      interactive: false,
+      version: "0.0.0-test",
+      startedAt: at,
+      finishedAt: at,
+      durationMs: 900,
+      ok: false,
+      summary: { pass: 1, fail: 1, skip: 0 },
+      failed: ["audio.loop"],
+      checks: [
+        check("camera.frames", "Camera", "pass", "15 fps"),
+        check("audio.loop", "Speaker → mic", "fail", "no tone heard"),
+      ],
+    };
+    await center.send(`pillar/v1/${BOS}/selftest`, report);
+    await expect
+      .poll(() => row.locator("td.selftest").textContent(), { timeout: 10_000 })
+      .toMatch(/^failed: Speaker → mic \(no tone heard\) \d\d:\d\d:\d\d$/);
   });
 });
