@@ -228,6 +228,14 @@ export const PillarConfigSchema = Type.Object(
           { ready: { blinkMs: 1000 }, alarm: "off", answered: "off", strobe: "off" },
           "idle with an active fault",
         ),
+        calling: LedPattern(
+          { ready: "off", alarm: { blinkMs: 500 }, answered: { blinkMs: 500 }, strobe: "on" },
+          "an alarm call rings (offered, not yet answered) or waits for the officer to re-join",
+        ),
+        talking: LedPattern(
+          { ready: "off", alarm: "off", answered: "on", strobe: "on" },
+          "an officer answered the call: two-way audio",
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -319,6 +327,12 @@ export const PillarConfigSchema = Type.Object(
           600,
           "an alarm call nobody picked up is re-offered to the secondary center after this",
         ),
+        rejoinGraceS: Duration(
+          30,
+          5,
+          300,
+          "when the officer's side drops (page reload, network blip) the caller's side is kept this long for the same console to re-join (docs/call.md)",
+        ),
         secondaryCenterTopic: Type.Optional(
           Type.String({
             minLength: 1,
@@ -403,6 +417,36 @@ export const PillarConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: "live video and two-way audio with the center" },
     ),
+    prompts: Type.Object(
+      {
+        languages: Type.Array(Type.Union([Type.Literal("kk"), Type.Literal("ru"), Type.Literal("en")]), {
+          default: ["kk", "ru"],
+          maxItems: 3,
+          uniqueItems: true,
+          description: "languages of the spoken prompts to the caller, played in this order (empty: tones only)",
+        }),
+        dir: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 400,
+            description:
+              "folder with {lang}/{calling,please-wait,limit-warning}.opus and ringback.opus (default: config/prompts of the installation)",
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: "what the caller hears while waiting: spoken prompts (Ogg Opus) and the ringback tone",
+      },
+    ),
+    timezone: Type.String({
+      default: "Asia/Almaty",
+      minLength: 1,
+      maxLength: 64,
+      pattern: "^[A-Za-z][A-Za-z0-9_+/-]*$",
+      description: "IANA time zone of local times the pillar shows (the sim camera's burnt-in clock)",
+    }),
     record: Type.Object(
       {
         mode: Type.Union([Type.Literal("off"), Type.Literal("incident"), Type.Literal("continuous")], {

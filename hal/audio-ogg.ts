@@ -33,6 +33,9 @@ export class OggOpusWriter {
   private seq = 0;
   private readonly serial = (Math.random() * 0xffffffff) >>> 0;
   private firstTs: number | undefined;
+  private ssrc: number | undefined;
+  private base = 0;
+  private lastGranule = 0;
 
   constructor(private readonly channels = 1) {}
 
@@ -74,13 +77,73 @@ export class OggOpusWriter {
     return Buffer.concat([this.page(head, 0n, 0x02), this.page(tags, 0n, 0)]);
   }
 
-  /** One Opus RTP packet → one Ogg page (granule from the RTP timestamp, 48 kHz). */
+  /**
+   * One Opus RTP packet → one Ogg page (granule from the RTP timestamp, 48 kHz). A new SSRC (the
+   * prompts, then the officer; a re-joined officer) continues the granule where the last left off.
+   */
   packet(rtp: Buffer): Buffer | undefined {
     const payload = rtpPayload(rtp);
     if (!payload) return undefined;
     const ts = rtp.readUInt32BE(4);
-    this.firstTs ??= ts;
-    const granule = BigInt(((ts - this.firstTs) >>> 0) + 960);
-    return this.page(payload, granule, 0);
+    const ssrc = rtp.readUInt32BE(8);
+    if (this.firstTs === undefined || ssrc !== this.ssrc) {
+      this.base = this.lastGranule;
+      this.firstTs = ts;
+      this.ssrc = ssrc;
+    }
+    this.lastGranule = this.base + ((ts - this.firstTs) >>> 0) + 960;
+    return this.page(payload, BigInt(this.lastGranule), 0);
   }
+}
+
+/** Samples (48 kHz) in one Opus packet, from its TOC byte (RFC 6716 §3.1); 0 when malformed. */
+export function opusPacketSamples(packet: Buffer): number {
+  if (packet.length < 1) return 0;
+  const config = packet[0]! >> 3;
+  const frame =
+    config < 12
+      ? [480, 960, 1920, 2880][config % 4]!
+      : config < 16
+        ? [480, 960][config % 2]!
+        : [120, 240, 480, 960][config % 4]!;
+  const code = packet[0]! & 3;
+  const frames = code === 0 ? 1 : code < 3 ? 2 : packet.length > 1 ? packet[1]! & 0x3f : 0;
+  return frame * frames;
+}
+
+/**
+ * The Opus packets of an Ogg Opus file (RFC 7845), headers (OpusHead, OpusTags) left out.
+ * Throws on anything that is not a well-formed single-stream Ogg Opus file.
+ */
+export function readOggOpus(file: Buffer): Buffer[] {
+  const packets: Buffer[] = [];
+  let partial: Buffer[] = [];
+  let off = 0;
+  let headers = 0;
+  while (off < file.length) {
+    if (off + 27 > file.length || file.toString("latin1", off, off + 4) !== "OggS")
+      throw new Error(`not an Ogg page at byte ${off}`);
+    const segments = file[off + 26]!;
+    const table = off + 27;
+    let data = table + segments;
+    if (data > file.length) throw new Error("truncated Ogg page");
+    for (let i = 0; i < segments; i++) {
+      const len = file[table + i]!;
+      if (data + len > file.length) throw new Error("truncated Ogg page");
+      partial.push(file.subarray(data, data + len));
+      data += len;
+      if (len < 255) {
+        const packet = Buffer.concat(partial);
+        partial = [];
+        if (headers < 2) {
+          const magic = packet.toString("latin1", 0, 8);
+          if (magic !== (headers === 0 ? "OpusHead" : "OpusTags")) throw new Error("not an Ogg Opus stream");
+          headers++;
+        } else if (packet.length > 0) packets.push(packet);
+      }
+    }
+    off = data;
+  }
+  if (headers < 2) throw new Error("not an Ogg Opus stream (no headers)");
+  return packets;
 }

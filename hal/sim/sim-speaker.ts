@@ -5,6 +5,7 @@ import { volumeFactor } from "../audio.js";
 import { FfmpegSpeaker } from "../audio-drivers.js";
 import { spawnTied, stopChild } from "../camera-process.js";
 import type { SimControl } from "../sim-controls.js";
+import { PcmMeter } from "./pcm-meter.js";
 import type { AirSource, SimAir } from "./sim-air.js";
 
 export interface LevelWindow {
@@ -24,13 +25,16 @@ const PCM_OUT = ["-f", "s16le", "-ac", "1", "-ar", "48000"];
  * prove the officer was heard: `levels` keeps the RMS dBFS of every 100 ms window, `loudestSince(t)` the maximum after a
  * time. `beeps` records the tones asked for. With `air`, what the decoder and the beeps (an ffmpeg
  * sine each) produce is real PCM pushed into the air the simulated microphone hears; `silence()`
- * is a dead cone (wet, torn): the amplifier is fed, nothing reaches the air.
+ * is a dead cone (wet, torn): the amplifier is fed, nothing reaches the air. `pcm` keeps what the
+ * decoder produced (48 kHz) to measure tones and prompts (RMS, Goertzel).
  */
 export class SimSpeaker extends FfmpegSpeaker {
   readonly levels: LevelWindow[] = [];
   readonly beeps: { at: number; ms: number; hz: number }[] = [];
   /** Decoded samples since construction. */
   samples = 0;
+  /** The decoded sound itself (what reached the cone), for tests: tones, prompts. */
+  readonly pcm = new PcmMeter(60);
 
   private silent = false;
   private readonly tones = new Set<ChildProcess>();
@@ -51,18 +55,19 @@ export class SimSpeaker extends FfmpegSpeaker {
   }
 
   protected override extraPipes(): StdioPipe[] {
-    return this.air ? ["pipe"] : [];
+    return ["pipe"];
   }
 
-  /** Push what `out` produces (PCM) into the air, unless the cone is dead. */
-  private sound(out: Readable | null | undefined): void {
-    const air = this.air;
-    if (!air || !out) return;
-    const src: AirSource = air.source();
+  /** Push what `out` produces (PCM) into the air, unless the cone is dead; the decoder's also to `pcm`. */
+  private sound(out: Readable | null | undefined, meter = false): void {
+    if (!out) return;
+    const src: AirSource | undefined = this.air?.source();
     out.on("data", (d: Buffer) => {
-      if (!this.silent) src.push(d);
+      if (this.silent) return;
+      src?.push(d);
+      if (meter) this.pcm.push(d);
     });
-    out.once("close", () => src.close());
+    out.once("close", () => src?.close());
   }
 
   /** ffmpeg measures: the RMS of every 100 ms (4,800 samples at 48 kHz), printed on stdout. */
@@ -78,11 +83,11 @@ export class SimSpeaker extends FfmpegSpeaker {
 
   protected outputArgs(): string[] {
     const pcm = ["-af", `volume=${volumeFactor(this.volume)}`, "-flush_packets", "1", ...PCM_OUT, "pipe:3"];
-    return ["-f", "null", "-", ...(this.air ? pcm : [])];
+    return ["-f", "null", "-", ...pcm];
   }
 
   protected override attach(child: ChildProcess): void {
-    this.sound(child.stdio[3] as Readable | null);
+    this.sound(child.stdio[3] as Readable | null, true);
     let buf = "";
     child.stdout?.on("data", (d: Buffer) => {
       buf += d.toString();

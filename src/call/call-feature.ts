@@ -7,6 +7,7 @@ import { freshnessOf } from "../commands/freshness.js";
 import type { ControlServer } from "../control/control-server.js";
 import { moduleLogger } from "../log/logger.js";
 import { CallService } from "./call-service.js";
+import { CallerAudio } from "./caller-audio.js";
 import { CameraFeed } from "./camera-feed.js";
 
 export interface CallDrivers {
@@ -20,6 +21,7 @@ export interface CallFeature {
   drivers: CallDrivers;
   feed: CameraFeed;
   call: CallService;
+  prompts: CallerAudio;
 }
 
 /** The `call.volume` command: speaker percent and/or microphone gain, applied at once. */
@@ -55,7 +57,7 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
     volumes: f.call.currentVolumes(),
     camera: { driver: camera.driver, status: f.feed.status(), pid: camera.pid() ?? null, gop: f.feed.gop.size },
     mic: { driver: mic.driver, pid: mic.pid() ?? null },
-    speaker: { driver: speaker.driver, pid: speaker.pid() ?? null },
+    speaker: { driver: speaker.driver, pid: speaker.pid() ?? null, promptPackets: f.prompts.packetsSent },
   }));
 }
 
@@ -83,6 +85,13 @@ export function callFeature(
         log: moduleLogger("camera-feed", core.log),
         mode: () => core.config.get().call.camera.mode,
       });
+      // the prompts go to the driver's speaker: they are not the officer's voice (nor recorded as it)
+      const prompts = new CallerAudio({
+        bus: core.bus,
+        speaker: core.drivers.speaker,
+        settings: () => core.config.get().prompts,
+        log: moduleLogger("prompts", core.log),
+      });
       const call = new CallService({
         bus: core.bus,
         transport: core.uplink,
@@ -93,12 +102,18 @@ export function callFeature(
         pillarId: () => core.config.get().pillar.id,
         freshness: () => freshnessOf(core.config.get()),
         log: moduleLogger("call", core.log),
+        prompts,
       });
       for (const def of callCommands(call)) core.commands.register(def);
-      const feature = { drivers: { camera, mic: core.drivers.mic, speaker: core.drivers.speaker }, feed, call };
+      const feature = {
+        drivers: { camera, mic: core.drivers.mic, speaker: core.drivers.speaker },
+        feed,
+        call,
+        prompts,
+      };
       addCallRoutes(core.control, feature);
       o.onBuilt?.(feature);
-      return [feed, call];
+      return [feed, prompts, call];
     },
   };
 }

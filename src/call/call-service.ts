@@ -1,30 +1,15 @@
 import type { Logger } from "pino";
 import type { Microphone, Speaker } from "../../hal/audio.js";
 import type { PillarBus } from "../bus/events.js";
-import { staleness, type FreshnessSettings } from "../commands/freshness.js";
+import type { FreshnessSettings } from "../commands/freshness.js";
 import { uuidv7 } from "../util/uuid-v7.js";
 import type { CameraFeed } from "./camera-feed.js";
 import { CallSession, type CallSettings, type CallState, type CenterRole, type SessionKind } from "./call-session.js";
 import { PeerSession, type PeerState } from "./peer-session.js";
-import {
-  AnswerMsg,
-  CenterCandidateMsg,
-  HangupMsg,
-  parser,
-  PickupMsg,
-  RequestMsg,
-  SIGNALING_TOPICS as T,
-  type BusyMsg,
-  type OfferMsg,
-  type SessionMsg,
-} from "./signaling.js";
+import { CallSignaler, type SignalingTransport } from "./call-signaler.js";
+import type { AnswerMsg, BusyMsg, CenterCandidateMsg, HangupMsg, PickupMsg, RequestMsg } from "./signaling.js";
 
-/** What the call needs of the uplink (MqttUplink fits). */
-export interface SignalingTransport {
-  readonly topics: { sub(suffix: string): string };
-  publish(topic: string, payload: string, o: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
-  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void;
-}
+export type { SignalingTransport } from "./call-signaler.js";
 
 export interface CallServiceDeps {
   bus: PillarBus;
@@ -37,25 +22,24 @@ export interface CallServiceDeps {
   /** issuedAt/expiresAt rules for the center's signaling (default: 60 s, 5 s, optional). */
   freshness?: () => FreshnessSettings;
   log: Logger;
+  /** The caller's prompts: while they speak over the call, the officer's voice waits. */
+  prompts?: { readonly speaking: boolean };
 }
+
+/** Seconds the caller's side waits for the claiming console when the config does not say. */
+export const DEFAULT_REJOIN_GRACE_S = 30;
 
 /** Peer connections alive at once when the config does not say (the active one + one closing). */
 export const DEFAULT_MAX_PEERS = 2;
 
-const parse = {
-  request: parser(RequestMsg),
-  answer: parser(AnswerMsg),
-  candidate: parser(CenterCandidateMsg),
-  pickup: parser(PickupMsg),
-  hangup: parser(HangupMsg),
-};
-
 /**
  * The call: one WebRTC session at a time between the pillar and an officer, signaled over MQTT
  * (src/call/signaling.ts). A press offers an alarm session at once (video only: the officer
- * sees the caller); the officer's pickup opens two-way audio; a second officer gets `busy`.
- * Ends by hang-up from either side, the call limit (warning tone first), a lost connection or
- * the incident's close; an alarm nobody picks up goes to the secondary center.
+ * sees the caller); the first console to answer claims it (the others get "answered by …");
+ * its pickup opens two-way audio. When the officer's side drops, the session waits
+ * `rejoinGraceS` for the same console (its callToken) to re-join with a new peer connection.
+ * Ends by hang-up from either side, the call limit (warning first), a lost connection not
+ * re-joined in time, or the incident's close; an alarm nobody picks up goes to the secondary.
  */
 export class CallService {
   private session: CallSession | undefined;
@@ -64,40 +48,31 @@ export class CallService {
   private volumes: { speaker: number; micGainDb: number } | undefined;
   /** Peer connections alive: the active one and those still closing (bounded by maxPeerSessions). */
   private readonly peers = new Set<PeerSession>();
+  private signal!: CallSignaler;
 
   constructor(private readonly d: CallServiceDeps) {}
 
   async start(): Promise<void> {
     const { transport: t, bus, camera } = this.d;
-    const on = <M extends { issuedAt?: string; expiresAt?: string }>(
-      suffix: string,
-      parse: (p: Buffer) => M,
-      handle: (m: M) => void | Promise<void>,
-    ) =>
-      t.subscribe(t.topics.sub(suffix), (_topic, payload) => {
-        Promise.resolve()
-          .then(() => {
-            const m = parse(payload);
-            const why = staleness(m, this.d.freshness?.() ?? { maxAgeS: 60, clockToleranceS: 5, required: false });
-            if (why) throw new Error(why);
-            return handle(m);
-          })
-          .catch((err: Error) => this.d.log.warn({ topic: suffix, err: err.message }, "signaling message refused"));
-      });
+    this.signal = new CallSignaler({
+      transport: t,
+      pillarId: this.d.pillarId,
+      secondaryCenterTopic: () => this.d.settings().secondaryCenterTopic,
+      log: this.d.log,
+    });
+    const freshness = () => this.d.freshness?.() ?? { maxAgeS: 60, clockToleranceS: 5, required: false };
     this.offs.push(
-      on(T.request, parse.request, (m) => this.onRequest(m)),
-      on(T.answer, parse.answer, (m) => this.onAnswer(m)),
-      on(T.centerCandidate, parse.candidate, (m) => this.onCandidate(m)),
-      on(T.pickup, parse.pickup, (m) => this.onPickup(m)),
-      on(T.hangup, parse.hangup, (m) => this.onHangup(m)),
+      ...this.signal.listen(freshness, {
+        request: (m) => this.onRequest(m),
+        answer: (m) => this.onAnswer(m),
+        candidate: (m) => this.onCandidate(m),
+        pickup: (m) => this.onPickup(m),
+        hangup: (m) => this.onHangup(m),
+      }),
       bus.on("incident.state", (s) => void this.onIncident(s.state, s.incidentId)),
       bus.on("uplink.connected", () => this.onReconnect()),
       camera.onPacket((p) => this.session?.peer.sendVideo(p)),
-      this.d.mic.onRtp((p) =>
-        this.session?.state === "answered" || this.session?.state === "warning"
-          ? this.session.peer.sendAudio(p)
-          : undefined,
-      ),
+      this.d.mic.onRtp((p) => (this.talking(this.session) ? this.session?.peer.sendAudio(p) : undefined)),
     );
   }
 
@@ -109,18 +84,7 @@ export class CallService {
 
   /** The active session, for /state and the console. */
   snapshot(): Record<string, unknown> | null {
-    const s = this.session;
-    return s
-      ? {
-          sessionId: s.id,
-          kind: s.kind,
-          state: s.state,
-          incidentId: s.incidentId,
-          center: s.center,
-          officer: s.officer,
-          endsAt: new Date(s.endsAt).toISOString(),
-        }
-      : null;
+    return this.session?.snapshot() ?? null;
   }
 
   currentVolumes(): { speaker: number; micGainDb: number } {
@@ -148,6 +112,33 @@ export class CallService {
     return next;
   }
 
+  /** Two-way audio is open (answered, or in its last minute). */
+  private talking(s: CallSession | undefined): boolean {
+    return s?.state === "answered" || s?.state === "warning";
+  }
+
+  /** A peer connection for `s` (the first, or a re-join's); its events count only while it is the session's. */
+  private makePeer(s: () => CallSession, id: string): PeerSession {
+    const cfg = this.d.settings();
+    const peer: PeerSession = new PeerSession({
+      name: id,
+      iceServers: cfg.iceServers,
+      bindAddress: cfg.bindAddress,
+      log: this.d.log.child({ sessionId: id }),
+      onCandidate: (candidate, mid) => s().peer === peer && this.signal.candidate(s(), candidate, mid),
+      onState: (st) => s().peer === peer && this.onPeerState(s(), st),
+      onAudio: (p) =>
+        s().peer === peer && this.talking(s()) && !this.d.prompts?.speaking ? this.d.speaker.play(p) : undefined,
+      onVideoOpen: () => peer.sendBurst(this.d.camera.gop),
+    });
+    this.peers.add(peer);
+    return peer;
+  }
+
+  private closePeer(peer: PeerSession): Promise<void> {
+    return peer.close().finally(() => this.peers.delete(peer));
+  }
+
   /** Offer a session (alarm: to every console; look-in: to the officer who asked). */
   async offer(
     kind: SessionKind,
@@ -158,21 +149,10 @@ export class CallService {
     const cfg = this.d.settings();
     if (!cfg.enabled || this.session) return undefined;
     const id = uuidv7(Date.now());
-    const log = this.d.log.child({ sessionId: id });
-    const peer: PeerSession = new PeerSession({
-      name: id,
-      iceServers: cfg.iceServers,
-      bindAddress: cfg.bindAddress,
-      log,
-      onCandidate: (candidate, mid) => this.sendCandidate(s, candidate, mid),
-      onState: (st) => this.onPeerState(s, st),
-      onAudio: (p) => (s.state === "answered" || s.state === "warning" ? this.d.speaker.play(p) : undefined),
-      onVideoOpen: () => peer.sendBurst(this.d.camera.gop),
-    });
+    const peer = this.makePeer(() => s, id);
     const s = new CallSession(id, kind, incidentId, center, to, peer, Date.now(), cfg.callLimitS);
     this.session = s;
-    this.peers.add(peer);
-    log.info({ kind, incidentId, center, to }, "offering call session");
+    this.d.log.info({ sessionId: id, kind, incidentId, center, to }, "offering call session");
     let sdp: string;
     try {
       [, sdp] = await Promise.all([this.d.camera.acquire(), peer.createOffer()]);
@@ -190,21 +170,8 @@ export class CallService {
       if (to) this.busy(to, null, "busy");
       return undefined;
     }
-    const offer: OfferMsg = {
-      v: 1,
-      pillarId: this.d.pillarId(),
-      sessionId: id,
-      kind,
-      incidentId,
-      center,
-      to,
-      sdp,
-      limitS: cfg.callLimitS,
-      at: new Date().toISOString(),
-    };
-    s.offerPayload = JSON.stringify(offer);
-    this.publish(this.offerTopic(center), s.offerPayload);
-    this.publishState(s);
+    this.signal.offer(s, sdp, cfg.callLimitS, false);
+    this.setState(s, "offered");
     const warnAt = (cfg.callLimitS - cfg.warningBeforeEndS) * 1000;
     s.after(warnAt, () => this.warn(s));
     s.after(cfg.callLimitS * 1000, () => void this.end("limit", s));
@@ -212,11 +179,6 @@ export class CallService {
       s.after(cfg.answerTimeoutS * 1000, () => void this.reroute(s));
     }
     return s;
-  }
-
-  private offerTopic(center: CenterRole): string {
-    const secondary = this.d.settings().secondaryCenterTopic;
-    return center === "secondary" && secondary ? `${secondary}/offer` : this.d.transport.topics.sub(T.offer);
   }
 
   private async onIncident(state: string, incidentId: string | null): Promise<void> {
@@ -241,9 +203,18 @@ export class CallService {
 
   private async onRequest(m: RequestMsg): Promise<void> {
     const s = this.session;
-    if (s && (s.remoteSet || s.state === "answered")) {
-      // Only the console that has the call may have it offered again (e.g. after a page reload).
-      if (!s.mayAct(m.officer, m.callToken)) return this.refuse(s, m.officer, null);
+    if (s?.bound) {
+      // Only the console that claimed the call may have it again: a re-join (e.g. a page reload).
+      if (!s.mayAct(m.officer, m.callToken)) return this.refuse(s, m.officer, m.sessionId ?? null);
+      return this.rejoin(s, m.officer);
+    }
+    const alarm = this.incident.state === "alarm" && m.kind !== "lookin";
+    if (s && alarm && s.kind === "alarm" && s.to === null && s.offerPayload) {
+      // An unclaimed alarm offer stays everyone's: the console that asked (reloaded) gets it again.
+      this.d.log.info({ sessionId: s.id, officer: m.officer }, "unclaimed alarm offer sent again");
+      this.signal.resend(s);
+      this.signal.state(s);
+      return;
     }
     // A storm of requests must not build a storm of peer connections: beyond the bound, busy.
     if (this.peers.size >= (this.d.settings().maxPeerSessions ?? DEFAULT_MAX_PEERS))
@@ -251,11 +222,50 @@ export class CallService {
     // Decided here, synchronously: ending the old session and offering the new one cannot
     // interleave with another request (the camera stays acquired across the swap).
     const ending = s ? this.end("reoffered", s) : undefined;
-    const alarm = this.incident.state === "alarm" && m.kind !== "lookin";
     await Promise.all([
       ending,
       this.offer(alarm ? "alarm" : "lookin", alarm ? this.incident.incidentId : null, "primary", m.officer),
     ]);
+  }
+
+  /**
+   * The claiming console asked again (reload, network blip): the same session gets a new peer
+   * connection and a new offer (`rejoin: true`, to that officer); the caller's side, the
+   * incident, the timers and the binding stay. The newest re-join wins.
+   */
+  private async rejoin(s: CallSession, officer: string): Promise<void> {
+    if (this.peers.size > (this.d.settings().maxPeerSessions ?? DEFAULT_MAX_PEERS))
+      return this.busy(officer, s.id, "busy");
+    const old = s.peer;
+    const peer = this.makePeer(() => s, s.id);
+    s.peer = peer;
+    s.remoteSet = false;
+    s.offerPayload = undefined;
+    s.candidates = [];
+    void this.closePeer(old);
+    if (s.state !== "rejoining") this.awaitRejoin(s, "rejoin");
+    this.d.log.info({ sessionId: s.id, officer: s.officer }, "console re-joins the call: new offer");
+    let sdp: string;
+    try {
+      sdp = await peer.createOffer();
+    } catch (err) {
+      if (s.peer !== peer || s.ended) return;
+      this.d.log.error({ sessionId: s.id, err: (err as Error).message }, "re-join offer failed");
+      return; // the grace timer ends the call if no later re-join works
+    }
+    if (s.peer !== peer || s.ended) return;
+    this.signal.offer(s, sdp, this.d.settings().callLimitS, true);
+  }
+
+  /** The officer's side is gone: keep the caller's side for the grace time ("please wait"). */
+  private awaitRejoin(s: CallSession, reason: string): void {
+    const graceMs = (this.d.settings().rejoinGraceS ?? DEFAULT_REJOIN_GRACE_S) * 1000;
+    const until = Date.now() + graceMs;
+    s.graceUntil = until;
+    this.setState(s, "rejoining", reason);
+    s.after(graceMs, () => {
+      if (s.state === "rejoining" && s.graceUntil === until) void this.end("connection_lost", s);
+    });
   }
 
   /** The session a center message is about, or a `busy`/`no_session`/`not_owner` answer to its sender. */
@@ -279,14 +289,21 @@ export class CallService {
 
   private onAnswer(m: AnswerMsg): void {
     const s = this.session;
-    if (!s || s.id !== m.sessionId || !s.mayAct(m.officer) || s.bound || s.remoteSet) {
+    this.d.log.debug({ sessionId: m.sessionId, officer: m.officer }, "answer received");
+    const rejoin = s?.bound && !s.remoteSet && s.offerPayload !== undefined && s.mayAct(m.officer, m.callToken);
+    if (!s || s.id !== m.sessionId || s.remoteSet || (s.bound && !rejoin) || !s.mayAct(m.officer, m.callToken)) {
       if (s && s.id === m.sessionId) this.refuse(s, m.officer, m.sessionId);
       else this.busy(m.officer, m.sessionId, s ? "busy" : "no_session");
       return;
     }
-    s.bind(m.officer, m.callToken);
     s.remoteSet = true;
     s.peer.setAnswer(m.sdp);
+    if (rejoin) {
+      this.d.log.info({ sessionId: s.id, officer: m.officer }, "console re-joined: answer taken");
+      return;
+    }
+    s.bind(m.officer, m.callToken);
+    this.signal.state(s); // every console sees at once who has the call
     this.d.log.info({ sessionId: s.id, officer: m.officer }, "officer connected to the session");
   }
 
@@ -297,9 +314,10 @@ export class CallService {
 
   private async onPickup(m: PickupMsg): Promise<void> {
     const s = this.target(m.sessionId, m.officer, m.callToken);
-    if (!s || s.ended || s.state === "answered" || s.state === "warning") return;
+    if (!s || s.ended || this.talking(s) || s.answeredAt !== undefined) return;
     s.answeredAt = Date.now();
-    this.setState(s, "answered");
+    // while re-joining, the pickup takes effect once the new connection is up
+    if (s.state !== "rejoining") this.setState(s, "answered");
     const v = this.currentVolumes();
     this.d.speaker.setVolume(v.speaker);
     this.d.mic.setGain(v.micGainDb);
@@ -313,21 +331,35 @@ export class CallService {
   }
 
   private onPeerState(s: CallSession, st: PeerState): void {
+    this.d.log.debug({ sessionId: s.id, peerState: st, state: s.state }, "peer state");
     if (s.ended || this.session !== s) return;
     if (st === "connected" && s.state === "offered") this.setState(s, "connected");
-    if (st === "failed" || st === "closed") void this.end("connection_lost", s);
-    if (st === "disconnected")
-      s.after(3000, () => s.peer.peerState === "disconnected" && void this.end("connection_lost", s));
+    if (st === "connected" && s.state === "rejoining") {
+      this.d.log.info({ sessionId: s.id, officer: s.officer }, "console re-joined the call");
+      this.setState(s, s.resumeState, "rejoined");
+    }
+    const peer = s.peer;
+    const lost = () => (s.bound ? this.lost(s, peer) : void this.end("connection_lost", s));
+    if (st === "failed" || st === "closed") lost();
+    if (st === "disconnected") s.after(3000, () => s.peer === peer && peer.peerState === "disconnected" && lost());
+  }
+
+  /** A claimed session's connection is gone: wait for its console (once per connection). */
+  private lost(s: CallSession, peer: PeerSession): void {
+    if (s.ended || s.peer !== peer || s.state === "rejoining") return;
+    void this.closePeer(peer);
+    this.awaitRejoin(s, "connection_lost");
   }
 
   private warn(s: CallSession): void {
     if (s.ended) return;
-    this.setState(s, "warning");
+    s.warned = true;
     this.d.speaker.beep(400, 880);
+    if (s.state !== "rejoining") this.setState(s, "warning");
   }
 
   private async reroute(s: CallSession): Promise<void> {
-    if (s.ended || s.state === "answered" || s.state === "warning") return;
+    if (s.ended || s.answeredAt !== undefined || this.talking(s)) return;
     this.d.log.warn({ sessionId: s.id }, "alarm call not picked up: offering it to the secondary center");
     await this.end("answer_timeout", s);
     if (this.incident.state !== "idle") await this.offer("alarm", s.incidentId, "secondary", null);
@@ -340,14 +372,13 @@ export class CallService {
     this.session = undefined;
     s.clearTimers();
     this.setState(s, "ended", reason);
-    const closed = s.peer.close().finally(() => this.peers.delete(s.peer));
     this.d.log.info({ sessionId: s.id, reason }, "call session ended");
-    await Promise.all([closed, this.d.speaker.stop(), this.d.mic.stop(), this.d.camera.release()]);
+    await Promise.all([this.closePeer(s.peer), this.d.speaker.stop(), this.d.mic.stop(), this.d.camera.release()]);
   }
 
   private setState(s: CallSession, state: CallState, reason?: string): void {
     s.state = state;
-    this.publishState(s, reason);
+    this.signal.state(s, reason);
     this.d.bus.emit("call.state", {
       sessionId: s.id,
       kind: s.kind,
@@ -359,71 +390,19 @@ export class CallService {
     });
   }
 
-  private publishState(s: CallSession, reason?: string): void {
-    const msg: SessionMsg = {
-      v: 1,
-      pillarId: this.d.pillarId(),
-      sessionId: s.id,
-      kind: s.kind,
-      incidentId: s.incidentId,
-      center: s.center,
-      state: s.state,
-      officer: s.officer,
-      ...(reason ? { reason } : {}),
-      endsAt: new Date(s.endsAt).toISOString(),
-      at: new Date().toISOString(),
-    };
-    this.publish(this.d.transport.topics.sub(T.session), JSON.stringify(msg), true);
-  }
-
-  private sendCandidate(s: CallSession, candidate: string, mid: string): void {
-    const payload = JSON.stringify({ sessionId: s.id, candidate, mid });
-    s.candidates.push(payload);
-    if (s.offerPayload) this.publish(this.d.transport.topics.sub(T.pillarCandidate), payload);
-  }
-
   private busy(to: string, sessionId: string | null, reason: BusyMsg["reason"]): void {
-    const a = this.session;
-    const message =
-      reason === "busy"
-        ? `the pillar is in a call with ${a?.officer ?? "another officer"}`
-        : reason === "not_owner"
-          ? "this call belongs to the console that answered it (wrong or missing callToken)"
-          : "no such session on this pillar";
-    const msg: BusyMsg = {
-      v: 1,
-      pillarId: this.d.pillarId(),
-      to,
-      sessionId,
-      activeSessionId: a?.id ?? null,
-      activeOfficer: a?.officer ?? null,
-      reason,
-      message,
-      at: new Date().toISOString(),
-    };
-    this.d.log.info({ to, reason }, "signaling refused");
-    this.publish(this.d.transport.topics.sub(T.busy), JSON.stringify(msg));
+    this.signal.busy(to, sessionId, reason, this.session);
   }
 
   /** After a reconnect, an offer nobody answered is sent again (with its candidates). */
   private onReconnect(): void {
     const s = this.session;
     if (!s) {
-      // No call: clear a retained state a previous run may have left (e.g. after a crash mid-call).
-      this.d.transport
-        .publish(this.d.transport.topics.sub(T.session), "", { qos: 1, retain: true })
-        .catch(() => undefined);
+      this.signal.clearState();
       return;
     }
     if (s.remoteSet || !s.offerPayload) return;
-    this.publish(this.offerTopic(s.center), s.offerPayload);
-    for (const c of s.candidates) this.publish(this.d.transport.topics.sub(T.pillarCandidate), c);
-    this.publishState(s);
-  }
-
-  private publish(topic: string, payload: string, retain = false): void {
-    this.d.transport
-      .publish(topic, payload, { qos: 1, retain })
-      .catch((err: Error) => this.d.log.warn({ topic, err: err.message }, "signaling publish failed"));
+    this.signal.resend(s);
+    this.signal.state(s);
   }
 }

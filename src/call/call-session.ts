@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { PeerSession } from "./peer-session.js";
 
 export type SessionKind = "alarm" | "lookin";
-export type CallState = "offered" | "connected" | "answered" | "warning" | "ended";
+export type CallState = "offered" | "connected" | "answered" | "warning" | "rejoining" | "ended";
 export type CenterRole = "primary" | "secondary";
 
 declare module "../bus/events.js" {
@@ -26,6 +26,8 @@ export interface CallSettings {
   callLimitS: number;
   warningBeforeEndS: number;
   answerTimeoutS: number;
+  /** How long the caller's side waits for the claiming console to re-join (default 30). */
+  rejoinGraceS?: number;
   secondaryCenterTopic?: string;
   iceServers: string[];
   bindAddress?: string;
@@ -46,7 +48,11 @@ export class CallSession {
   endsAt: number;
   /** The offer payload and candidates, re-sent after a reconnect while nobody answered. */
   offerPayload: string | undefined;
-  readonly candidates: string[] = [];
+  candidates: string[] = [];
+  /** The call-limit warning was given. */
+  warned = false;
+  /** rejoining: the call ends at this time (ms) unless its console re-joins. */
+  graceUntil: number | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -56,7 +62,8 @@ export class CallSession {
     readonly center: CenterRole,
     /** The officer who asked for it, or null: offered to every console. */
     readonly to: string | null,
-    readonly peer: PeerSession,
+    /** The current peer connection (a re-join replaces it; the session stays). */
+    public peer: PeerSession,
     readonly createdAt: number,
     limitS: number,
   ) {
@@ -90,6 +97,27 @@ export class CallSession {
 
   get ended(): boolean {
     return this.state === "ended";
+  }
+
+  /** The session for /state, /call and the console. */
+  snapshot(): Record<string, unknown> {
+    return {
+      sessionId: this.id,
+      kind: this.kind,
+      state: this.state,
+      incidentId: this.incidentId,
+      center: this.center,
+      officer: this.officer,
+      endsAt: new Date(this.endsAt).toISOString(),
+      ...(this.state === "rejoining" && this.graceUntil
+        ? { graceEndsAt: new Date(this.graceUntil).toISOString() }
+        : {}),
+    };
+  }
+
+  /** The state to go back to once the console re-joined. */
+  get resumeState(): CallState {
+    return this.warned ? "warning" : this.answeredAt !== undefined ? "answered" : "connected";
   }
 
   after(ms: number, fn: () => void): void {

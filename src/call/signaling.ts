@@ -17,7 +17,10 @@ export const SIGNALING_TOPICS = {
   session: "webrtc/session",
   /** pillar → center: a refusal addressed to one officer (another officer has the call). */
   busy: "webrtc/busy",
-  /** center → pillar: ask for a session (look-in, or a fresh offer of a waiting alarm call). */
+  /**
+   * center → pillar: ask for a session: a look-in; the offer of a waiting (unclaimed) alarm call
+   * again; or, with the claiming console's callToken, a re-join of its call (docs/call.md).
+   */
   request: "webrtc/request",
   /** center → pillar: the SDP answer to an offer. */
   answer: "webrtc/answer",
@@ -38,6 +41,7 @@ export const SessionState = Type.Union([
   Type.Literal("connected"),
   Type.Literal("answered"),
   Type.Literal("warning"),
+  Type.Literal("rejoining"),
   Type.Literal("ended"),
 ]);
 
@@ -56,6 +60,13 @@ export const RequestMsg = Type.Object(
     officer: Officer,
     kind: Type.Optional(SessionKind),
     requestId: Type.Optional(Id),
+    sessionId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: "re-join: the claimed session this console had (with its callToken)",
+      }),
+    ),
     callToken: Type.Optional(CallToken),
     ...FreshnessFields,
   },
@@ -107,6 +118,9 @@ export const OfferMsg = Type.Object(
     to: Type.Union([Officer, Type.Null()], { description: "the officer who asked, or null: any officer may take it" }),
     sdp: Sdp,
     limitS: Type.Integer(),
+    rejoin: Type.Optional(
+      Type.Literal(true, { description: "a new offer of a claimed session for its console to re-join" }),
+    ),
     at: Type.String(),
   },
   strict,
@@ -119,6 +133,9 @@ export const SessionMsg = Type.Object(
     officer: Type.Union([Officer, Type.Null()]),
     reason: Type.Optional(Type.String()),
     endsAt: Type.Optional(Type.String()),
+    graceEndsAt: Type.Optional(
+      Type.String({ description: "rejoining: the call ends then unless its console re-joins" }),
+    ),
     at: Type.String(),
   },
   strict,

@@ -44,6 +44,16 @@ export function ajvProblems(errors: ErrorObject[] | null | undefined): ConfigPro
   });
 }
 
+/** True when the runtime's time-zone database knows `zone`. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Checks the schema cannot express: a pin used twice, a driver without its settings. */
 export function crossFieldProblems(c: PillarConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -71,6 +81,9 @@ export function crossFieldProblems(c: PillarConfig): ConfigProblem[] {
   }
   if (c.button.debounceMs >= c.button.stuckAfterS * 1000) {
     problems.push({ path: "/button/debounceMs", message: "must be shorter than button.stuckAfterS" });
+  }
+  if (!isTimeZone(c.timezone)) {
+    problems.push({ path: "/timezone", message: `unknown IANA time zone "${c.timezone}" (e.g. "Asia/Almaty")` });
   }
   problems.push(...transportProblems(c));
   return problems;

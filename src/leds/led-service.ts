@@ -2,16 +2,28 @@ import type { DigitalOutput } from "../../hal/digital-output.js";
 import { OUTPUT_NAMES, type OutputName } from "../../hal/pillar-io.js";
 import type { PillarConfig } from "../../config/schema.js";
 import type { IncidentState, PillarBus } from "../bus/events.js";
+import type { CallState } from "../call/call-session.js";
 
 type Patterns = PillarConfig["leds"];
 export type LedPatternName = keyof Patterns;
 
+/** What an alarm call's state shows on the LEDs (a look-in shows nothing: nobody pressed). */
+const CALL_PATTERN: Partial<Record<CallState, LedPatternName>> = {
+  offered: "calling",
+  connected: "calling",
+  rejoining: "calling",
+  answered: "talking",
+  warning: "talking",
+};
+
 /**
- * Shows the pillar's state on its LEDs and strobe relay: the config's pattern for the incident
- * state, or the `fault` pattern when idle with an active fault. Blinking lines get a timer each.
+ * Shows the pillar's state on its LEDs and strobe relay: while an alarm call runs, `calling`
+ * (ringing, or waiting for the officer to re-join) or `talking`; otherwise the config's pattern
+ * for the incident state, or `fault` when idle with an active fault. Blinking lines get a timer each.
  */
 export class LedService {
   private state: IncidentState = "idle";
+  private call: LedPatternName | undefined;
   private faults = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private current: LedPatternName | undefined;
@@ -31,6 +43,10 @@ export class LedService {
     this.offs.push(
       bus.on("incident.state", (s) => {
         this.state = s.state;
+        this.render();
+      }),
+      bus.on("call.state", (c) => {
+        this.call = c.kind === "alarm" ? CALL_PATTERN[c.state] : undefined;
         this.render();
       }),
       bus.on("fault.raised", (f) => {
@@ -53,6 +69,7 @@ export class LedService {
 
   /** The pattern shown now. */
   pattern(): LedPatternName {
+    if (this.call && this.state !== "idle") return this.call;
     if (this.previewing && this.state === "idle") return this.previewing;
     return this.state === "idle" && this.faults.size > 0 ? "fault" : this.state;
   }

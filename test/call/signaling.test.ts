@@ -61,7 +61,7 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
       activeSessionId: offer.sessionId,
       activeOfficer: "anna",
     });
-    expect(ben.busy[0]!.message).toBe("the pillar is in a call with anna");
+    expect(ben.busy[0]!.message).toBe("answered by anna");
     await ben.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "ben" });
     await ben.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "ben" });
     await waitFor(() => ben.busy.length >= 3, "two more busy answers");

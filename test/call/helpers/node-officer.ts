@@ -19,6 +19,11 @@ export class NodeOfficer {
   /** Kept referenced: a Track whose JS object is garbage-collected stops calling onMessage. */
   private tracks: Track[] = [];
   sessionId: string | undefined;
+  /**
+   * Re-join my call when the pillar says it lost my side (`rejoining`, `connection_lost`), as the
+   * console does after a network blip or a reload (docs/call.md "Re-join").
+   */
+  autoRejoin = false;
   /** This console's secret call token (docs/call.md): sent with the answer and every act on the call. */
   callToken = randomBytes(18).toString("base64url");
 
@@ -58,9 +63,12 @@ export class NodeOfficer {
       if (topic.endsWith("/offer")) {
         if (m.to && m.to !== this.name) return;
         this.offers.push(m);
-        if (this.autoAnswer) this.answer(m);
-      } else if (topic.endsWith("/webrtc/session")) this.sessions.push(m);
-      else if (topic.endsWith("/webrtc/busy") && m.to === this.name) this.busy.push(m);
+        if (this.autoAnswer || (this.autoRejoin && m.rejoin === true)) this.answer(m);
+      } else if (topic.endsWith("/webrtc/session")) {
+        this.sessions.push(m);
+        if (this.autoRejoin && m.state === "rejoining" && m.reason === "connection_lost" && m.officer === this.name)
+          void this.send("webrtc/request", { officer: this.name, kind: m.kind, sessionId: m.sessionId });
+      } else if (topic.endsWith("/webrtc/busy") && m.to === this.name) this.busy.push(m);
       else if (topic.endsWith("/webrtc/candidate/pillar") && m.sessionId === this.sessionId)
         this.pc?.addRemoteCandidate(m.candidate, m.mid);
     });

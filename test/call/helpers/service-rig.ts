@@ -5,6 +5,7 @@ import { SimSpeaker } from "../../../hal/sim/sim-speaker.js";
 import { SimCamera } from "../../../hal/sim/sim-camera.js";
 import { createBus, type PillarBus } from "../../../src/bus/events.js";
 import { CallService } from "../../../src/call/call-service.js";
+import { CallerAudio, type PromptSettings } from "../../../src/call/caller-audio.js";
 import type { CallSettings } from "../../../src/call/call-session.js";
 import { callCommands } from "../../../src/call/call-feature.js";
 import { CameraFeed } from "../../../src/call/camera-feed.js";
@@ -35,7 +36,9 @@ export class CallServiceRig {
   speaker = new SimSpeaker({ volume: 80 });
   feed!: CameraFeed;
   call!: CallService;
+  prompts!: CallerAudio;
   commands!: CommandService;
+  promptSettings: PromptSettings = { languages: ["kk", "ru"] };
   settings: CallSettings = {
     enabled: true,
     callLimitS: 600,
@@ -68,6 +71,12 @@ export class CallServiceRig {
       log: this.log.child({ module: "camera-feed" }),
       mode: () => "onDemand",
     });
+    this.prompts = new CallerAudio({
+      bus: this.bus,
+      speaker: this.speaker,
+      settings: () => this.promptSettings,
+      log: this.log.child({ module: "prompts" }),
+    });
     this.call = new CallService({
       bus: this.bus,
       transport: this.uplink,
@@ -77,10 +86,12 @@ export class CallServiceRig {
       settings: () => this.settings,
       pillarId: () => this.pillarId,
       log: this.log.child({ module: "call" }),
+      prompts: this.prompts,
     });
     this.commands = new CommandService({ transport: this.uplink, log: this.log.child({ module: "commands" }) });
     for (const def of callCommands(this.call)) this.commands.register(def);
     await this.feed.start();
+    await this.prompts.start();
     await this.call.start();
     await this.commands.start();
     await this.uplink.start();
@@ -104,6 +115,7 @@ export class CallServiceRig {
   async stop(): Promise<void> {
     await this.commands?.stop();
     await this.call?.stop();
+    await this.prompts?.stop();
     await this.feed?.stop();
     await this.uplink?.stop();
   }

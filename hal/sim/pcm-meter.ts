@@ -1,0 +1,86 @@
+/** Sample rate of the PCM a simulated speaker keeps for measurement (its decoder's output). */
+export const METER_RATE = 48_000;
+
+export interface PcmWindow {
+  /** Wall-clock time the window's last sample arrived (ms). */
+  at: number;
+  /** RMS level in dBFS (-Infinity for digital silence). */
+  rmsDbfs: number;
+  /** Share of the window's energy at the asked frequency (Goertzel), 0..~1: a pure tone is ~1. */
+  toneShare: number;
+}
+
+/** Goertzel power of `hz` in `x` (16-bit samples at `rate`), normalised to the window's energy. */
+export function toneShare(x: Int16Array, hz: number, rate = METER_RATE): number {
+  const n = x.length;
+  if (n === 0) return 0;
+  const k = (2 * Math.PI * hz) / rate;
+  const c = 2 * Math.cos(k);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]! / 32768;
+    energy += v * v;
+    const s0 = v + c * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  if (energy === 0) return 0;
+  const power = s1 * s1 + s2 * s2 - c * s1 * s2;
+  return (2 * power) / (n * energy);
+}
+
+/**
+ * Keeps the last `keepS` seconds of mono 16-bit PCM as it arrives (with arrival times) and
+ * measures it in windows: RMS and the share of one frequency.
+ */
+export class PcmMeter {
+  private chunks: { at: number; samples: Int16Array }[] = [];
+  private total = 0;
+  private carry: Buffer | undefined;
+
+  constructor(private readonly keepS = 120) {}
+
+  push(data: Buffer, at = Date.now()): void {
+    const bytes = this.carry ? Buffer.concat([this.carry, data]) : data;
+    const even = bytes.length & ~1;
+    this.carry = even < bytes.length ? bytes.subarray(even) : undefined;
+    if (even === 0) return;
+    const samples = new Int16Array(even / 2);
+    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+    this.chunks.push({ at, samples });
+    this.total += samples.length;
+    while (this.total - (this.chunks[0]?.samples.length ?? 0) > this.keepS * METER_RATE) {
+      this.total -= this.chunks.shift()!.samples.length;
+    }
+  }
+
+  /** Samples received so far (kept ones). */
+  get samples(): number {
+    return this.total;
+  }
+
+  /** Consecutive windows of `windowMs` over the PCM that arrived after `since`. */
+  windows(since: number, hz: number, windowMs = 100): PcmWindow[] {
+    const size = Math.round((METER_RATE * windowMs) / 1000);
+    const out: PcmWindow[] = [];
+    let buf = new Int16Array(size);
+    let fill = 0;
+    for (const c of this.chunks) {
+      if (c.at < since) continue;
+      for (let i = 0; i < c.samples.length; i++) {
+        buf[fill++] = c.samples[i]!;
+        if (fill === size) {
+          let sum = 0;
+          for (const v of buf) sum += (v / 32768) ** 2;
+          const rms = Math.sqrt(sum / size);
+          out.push({ at: c.at, rmsDbfs: rms > 0 ? 20 * Math.log10(rms) : -Infinity, toneShare: toneShare(buf, hz) });
+          buf = new Int16Array(size);
+          fill = 0;
+        }
+      }
+    }
+    return out;
+  }
+}
