@@ -104,7 +104,7 @@ export class CallSignaler {
     };
   }
 
-  /** Publish the session's offer (kept on the session for a re-send) with its candidates so far. */
+  /** Publish the session's offer (kept on the session for a re-send). */
   offer(s: CallSession, sdp: string, limitS: number, rejoin: boolean): void {
     const offer: OfferMsg = {
       ...this.header(s),
@@ -115,7 +115,10 @@ export class CallSignaler {
       at: new Date().toISOString(),
     };
     s.offerPayload = JSON.stringify(offer);
-    this.resend(s);
+    // Only the offer: candidates gathered before it are not sent now. A console that learnt them
+    // early starts ICE and DTLS before the pillar has its answer, and libdatachannel then fails
+    // the DTLS handshake now and then (seen as "certificate verify failed" in the tests).
+    this.publish(this.offerTopic(s.center), s.offerPayload);
   }
 
   /** The session's offer and candidates again (after a reconnect, or for a console that reloaded). */

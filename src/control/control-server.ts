@@ -54,21 +54,38 @@ export class ControlServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /**
+   * Why a request is refused (undefined: allowed). Only local tools may call: a Host other than
+   * the loopback (DNS rebinding), a browser's cross-site request (an Origin or Sec-Fetch-Site
+   * from elsewhere) and a POST body that is not JSON are refused.
+   */
+  private refusal(req: IncomingMessage): string | undefined {
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host)) return `host ${host || "(none)"} is not the loopback`;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${host}`) return `cross-origin request from ${origin}`;
+    const site = req.headers["sec-fetch-site"];
+    if (site !== undefined && site !== "same-origin" && site !== "none") return `cross-site request (${site})`;
+    if (req.method !== "GET" && req.method !== "POST") return `method ${req.method} not allowed`;
+    const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    if (req.method === "POST" && hasBody && type !== "application/json") return "a POST body must be application/json";
+    return undefined;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const handler = this.routes.get(`${req.method} ${url.pathname}`);
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json", "access-control-allow-origin": "*" });
+      // no CORS header: a web page the operator opens cannot read nor drive this endpoint
+      res.writeHead(status, { "content-type": "application/json", "x-content-type-options": "nosniff" });
       res.end(JSON.stringify(body));
     };
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, {
-        "access-control-allow-origin": "*",
-        "access-control-allow-methods": "GET, POST",
-        "access-control-allow-headers": "content-type",
-      });
-      res.end();
-      return;
+    const refused = this.refusal(req);
+    if (refused) {
+      req.resume();
+      this.o.log.warn({ method: req.method, path: url.pathname, why: refused }, "control request refused");
+      return send(403, { error: refused });
     }
     if (!handler)
       return send(404, { error: `no route ${req.method} ${url.pathname}`, routes: [...this.routes.keys()] });
