@@ -21,12 +21,12 @@ describe("interactive checks", () => {
     const answer = (deny: string) => async (p: Prompt) => {
       const name = /pattern "(\w+)"/.exec(p.text)![1]!;
       const leds = await rig.http("GET", "/sim/leds");
-      shown[name] = leds.strobe.on; // the strobe relay is on in the alarm and acknowledged patterns only
+      shown[name] = leds.strobe.on; // the strobe relay is on in the alarm, acknowledged and call patterns only
       await rig.answer(p, name !== deny);
     };
     const ok = await rig.run({ only: ["leds"], interactive: true }, answer("none"));
-    expect(line(ok, "leds.patterns")).toMatchObject({ status: "pass", value: 4 });
-    expect(shown).toEqual({ idle: false, alarm: true, acknowledged: true, fault: false });
+    expect(line(ok, "leds.patterns")).toMatchObject({ status: "pass", value: 6 });
+    expect(shown).toEqual({ idle: false, alarm: true, acknowledged: true, fault: false, calling: true, talking: true });
     const bad = await rig.run({ only: ["leds"], interactive: true }, answer("alarm"));
     expect(line(bad, "leds.patterns")).toMatchObject({
       status: "fail",
@@ -89,7 +89,7 @@ describe("pillar selftest in a terminal", () => {
     const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: "POST" });
 
     // the LED patterns first (y to each), then the press
-    for (let answered = 0; answered < 4; answered++) {
+    for (let answered = 0; answered < 6; answered++) {
       await waitFor(() => out.split("[y/n]").length - 1 > answered, `LED prompt ${answered + 1}:\n${out}`, 90_000);
       proc.stdin!.write("y\n");
     }

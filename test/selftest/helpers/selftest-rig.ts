@@ -59,7 +59,7 @@ export class SelftestRig {
   async http(method: "GET" | "POST", path: string, body?: unknown): Promise<Record<string, any>> {
     const res = await fetch(`http://127.0.0.1:${this.port}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     });
     const json = (await res.json()) as Record<string, any>;
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
