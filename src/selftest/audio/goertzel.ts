@@ -1,16 +1,27 @@
 /** Tone detection on PCM blocks: the Goertzel filter at one frequency, with a Hann window. */
 
+const windows = new Map<number, { w: Float32Array; sum: number }>();
+/** The Hann window of `n` samples (computed once per size). */
+function hann(n: number): { w: Float32Array; sum: number } {
+  let h = windows.get(n);
+  if (!h) {
+    const w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
+    h = { w, sum: w.reduce((a, b) => a + b, 0) };
+    windows.set(n, h);
+  }
+  return h;
+}
+
 /** Amplitude (0..1 of full scale) of the `hz` component of `x` (a Hann-windowed Goertzel). */
 export function toneAmplitude(x: Float32Array, hz: number, rate: number): number {
   const n = x.length;
+  const { w, sum: wsum } = hann(n);
   const coeff = 2 * Math.cos((2 * Math.PI * hz) / rate);
   let s1 = 0;
   let s2 = 0;
-  let wsum = 0;
   for (let i = 0; i < n; i++) {
-    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    wsum += w;
-    const s = x[i]! * w + coeff * s1 - s2;
+    const s = x[i]! * w[i]! + coeff * s1 - s2;
     s2 = s1;
     s1 = s;
   }

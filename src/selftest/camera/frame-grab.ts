@@ -3,13 +3,13 @@ import type { Camera } from "../../../hal/camera.js";
 import { spawnTied } from "../../../hal/camera-process.js";
 import { type AccessUnit, H264Assembler } from "../../recording/media-samples.js";
 
-/** Size of the gray frames the checks measure (enough for sharpness, cheap to compute). */
-export const GRAY_W = 320;
-export const GRAY_H = 180;
+/** Size of the gray frames the checks measure (enough for sharpness, cheap to compute in an interpreter). */
+export const GRAY_W = 160;
+export const GRAY_H = 90;
 
 /** A few decoded frames of the camera, for the camera checks. */
 export interface CameraCapture {
-  /** Gray frames (GRAY_W × GRAY_H, one byte per pixel), about one second of video. */
+  /** Gray frames (GRAY_W × GRAY_H, one byte per pixel), about half a second of video. */
   frames: Buffer[];
   width: number;
   height: number;
