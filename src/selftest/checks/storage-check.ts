@@ -58,6 +58,23 @@ export const storageFreeCheck: Check = {
   },
 };
 
+/** The journal's bytes, its size when too large to read whole, or undefined when there is none. */
+async function readJournal(path: string): Promise<Buffer | number | undefined> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    return size > MAX_JOURNAL_READ ? size : await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The outbox journal reads back and decodes (damaged bytes are reported, not repaired here). */
 export const journalCheck: Check = {
   id: "storage.journal",
@@ -66,25 +83,29 @@ export const journalCheck: Check = {
   required: true,
   async run(ctx) {
     const path = join(ctx.dataDir, "outbox.journal");
-    let buf: Buffer;
+    const prefix = `pillar/v1/${ctx.config.pillar.id}/`;
+    const decode = (buf: Buffer) => decodeJournal(buf, { topicPrefix: prefix });
+    const isDamaged = (d: ReturnType<typeof decode>) => d.damagedBytes > 0 || d.invalidRecords > 0;
+    let read: Awaited<ReturnType<typeof readJournal>>;
+    let d: ReturnType<typeof decode> | undefined;
     try {
-      const fh = await open(path, "r");
-      try {
-        const { size } = await fh.stat();
-        if (size > MAX_JOURNAL_READ) return pass(`${size} bytes (too large to read whole here)`, size, "bytes");
-        buf = await fh.readFile();
-      } finally {
-        await fh.close();
+      read = await readJournal(path);
+      d = Buffer.isBuffer(read) ? decode(read) : undefined;
+      // the outbox may be appending right now (a record half written): damage must still be there a moment later
+      if (d && isDamaged(d)) {
+        await new Promise((r) => setTimeout(r, 300));
+        read = await readJournal(path);
+        d = Buffer.isBuffer(read) ? decode(read) : undefined;
       }
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return pass("no journal yet (nothing sent so far)", 0, "records");
       return fail(`cannot read the journal ${path}: ${(err as Error).message}`);
     }
-    const prefix = `pillar/v1/${ctx.config.pillar.id}/`;
-    const d = decodeJournal(buf, { topicPrefix: prefix });
+    if (read === undefined) return pass("no journal yet (nothing sent so far)", 0, "records");
+    if (typeof read === "number" || !d)
+      return pass(`${read} bytes (too large to read whole here)`, Number(read), "bytes");
+    const buf = read;
     const data = { bytes: buf.length, damagedBytes: d.damagedBytes, invalidRecords: d.invalidRecords };
-    if (d.damagedBytes > 0 || d.invalidRecords > 0)
+    if (isDamaged(d))
       return fail(
         `the journal has ${d.damagedBytes} damaged bytes and ${d.invalidRecords} invalid records`,
         d.records.length,
