@@ -50,6 +50,8 @@ export class ConsoleServer {
   private bridge: PillarBridge | undefined;
   private readonly streams = new Set<ServerResponse>();
   private readonly config: ConsoleConfig;
+  /** This run of the server (pages tell a reconnect from a restart by it). */
+  private readonly boot = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(private readonly o: ConsoleOptions) {
     this.config = o.config ?? parseConsoleConfig({});
@@ -101,6 +103,12 @@ export class ConsoleServer {
     }
     await this.bridge?.stop();
     this.bridge = undefined;
+  }
+
+  /** Cut every page's stream (they reconnect within a second and get the snapshot again). */
+  dropStreams(): void {
+    for (const s of this.streams) s.destroy();
+    this.streams.clear();
   }
 
   private broadcast(m: PillarMsg): void {
@@ -173,7 +181,7 @@ export class ConsoleServer {
     const snapshot = (this.bridge?.snapshot() ?? [])
       .map((m) => `data: ${JSON.stringify({ ...m, replay: true })}\n\n`)
       .join("");
-    res.write(`retry: 1000\n\n${snapshot}event: synced\ndata: {}\n\n`);
+    res.write(`retry: 1000\n\n${snapshot}event: synced\ndata: ${JSON.stringify({ boot: this.boot })}\n\n`);
     this.streams.add(res);
     res.on("close", () => this.streams.delete(res));
   }

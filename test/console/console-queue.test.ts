@@ -114,6 +114,28 @@ describe("the duty console's queue in Chromium: press → card, marker, sound, c
     await waitFor(() => incidentOf(rig.pillar(BOS)).state === "acknowledged", "both acknowledged");
     await expect.poll(() => page.evaluate(() => (window as any).pillarConsole.sound.timer === undefined)).toBe(true);
   });
+  it("a network blip: the page reconnects and an incident closed meanwhile leaves its queue", async () => {
+    const bos = rig.pillar(BOS);
+    const id = incidentOf(bos).incidentId!;
+    // the page's stream is cut and cannot come back until the incident is closed
+    await page.route("**/api/stream", (r) => r.abort());
+    rig.console.dropStreams();
+    await expect.poll(() => page.locator("#link").textContent(), { timeout: 15_000 }).toBe("reconnecting…");
+    const close = await bos.app.core.commands.execute(
+      "incident.close",
+      JSON.stringify({ correlationId: "blip-close", incidentId: id }),
+    );
+    expect(close.ok).toBe(true);
+    const observer = await rig.page({ officer: "officer-bolat" });
+    await expect.poll(() => observer.locator(".queue .card").count(), { timeout: 10_000 }).toBe(1);
+    await observer.context().close();
+    expect(await page.locator(`.card[data-pillar="${BOS}"]`).count()).toBe(1); // not told yet
+    await page.unroute("**/api/stream");
+    await expect.poll(() => page.locator("#link").textContent(), { timeout: 15_000 }).toBe("live");
+    await expect.poll(() => page.locator(`.card[data-pillar="${BOS}"]`).count(), { timeout: 15_000 }).toBe(0);
+    expect(await page.locator(`.card[data-pillar="${MED}"]`).count()).toBe(1);
+    await expect.poll(() => page.title()).toBe("(1) SOS pillars — duty console");
+  });
 });
 
 describe("the fleet board: self-test button and report", () => {

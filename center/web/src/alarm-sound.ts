@@ -9,6 +9,7 @@ export class AlarmSound {
   private analyser: AnalyserNode | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   played = 0;
+  /** The loudest sample (0–1) the analyser heard during the last beep. */
   lastPeak = 0;
 
   get started(): boolean {
@@ -66,9 +67,13 @@ export class AlarmSound {
       osc.stop(at + 0.21);
     }
     this.played++;
+    // listen to the graph while the three tones play (~0.65 s) and keep the loudest sample
+    let peak = 0;
+    const sample = setInterval(() => (peak = Math.max(peak, this.level())), 20);
     setTimeout(() => {
-      this.lastPeak = Math.max(this.lastPeak, this.level());
-      window.dispatchEvent(new CustomEvent("alarm-sound", { detail: { played: this.played, peak: this.lastPeak } }));
-    }, 100);
+      clearInterval(sample);
+      this.lastPeak = peak;
+      window.dispatchEvent(new CustomEvent("alarm-sound", { detail: { played: this.played, peak } }));
+    }, 700);
   }
 }

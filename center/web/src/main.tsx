@@ -67,11 +67,28 @@ async function boot(): Promise<void> {
   const langKey = `console.lang.${me}`;
   const initialLang = pickLanguage(localStorage.getItem(langKey), config.defaultLanguage, navigator.languages);
   const es = new EventSource("/api/stream");
-  es.onopen = () => ((live = true), store.changed());
+  // After a reconnect to the same server run, its snapshot is the truth: an incident closed
+  // meanwhile is not in it. A restarted server knows less than the page: keep what the page has.
+  let boot: string | null = null;
+  const replayed = new Set<string>();
+  es.onopen = () => {
+    live = true;
+    replayed.clear();
+    store.changed();
+  };
+  es.addEventListener("synced", (e) => {
+    const now = (JSON.parse((e as MessageEvent).data as string) as { boot?: string }).boot ?? null;
+    if (boot && now === boot) store.keepOnly(replayed);
+    boot = now;
+    store.changed();
+  });
   es.onerror = () => ((live = false), store.changed());
   es.onmessage = (e) => {
     try {
-      onMessage(JSON.parse(e.data as string) as BridgeMsg);
+      const m = JSON.parse(e.data as string) as BridgeMsg;
+      const incidentId = (m.payload as { incidentId?: string } | null)?.incidentId;
+      if (m.replay && m.kind === "event" && incidentId) replayed.add(incidentId);
+      onMessage(m);
     } catch (err) {
       console.error("console message failed", err);
     }

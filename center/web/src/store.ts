@@ -38,6 +38,11 @@ export class Store {
     for (const fn of this.listeners) fn();
   }
 
+  /** Drop the incidents not in this set (closed while the stream was away). */
+  keepOnly(open: Set<string>): void {
+    for (const id of this.incidents.keys()) if (!open.has(id)) this.incidents.delete(id);
+  }
+
   pillar(id: string): Pillar {
     let p = this.pillars.get(id);
     if (!p) this.pillars.set(id, (p = { id, faults: new Map() }));
