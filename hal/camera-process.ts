@@ -7,8 +7,11 @@ import { settleWithin, withDeadline } from "./deadline.js";
 import { Listeners } from "./listeners.js";
 import { SerialOps } from "./serial-ops.js";
 
-/** One command of a pipeline: `[command, args]`; `{port}` in an argument becomes the RTP port. */
-export type CommandLine = readonly [string, readonly string[]];
+/**
+ * One command of a pipeline: `[command, args, env?]`; `{port}` in an argument becomes the RTP
+ * port; `env` is added to the pillar's environment (e.g. `TZ` for a clock drawn on the picture).
+ */
+export type CommandLine = readonly [string, readonly string[], Readonly<Record<string, string>>?];
 
 export interface RtpProcessOptions {
   /** For messages: "camera", "mic". */
@@ -144,12 +147,13 @@ export class SupervisedRtpProcess {
     const lines = this.o.pipeline();
     const kids: ChildProcess[] = [];
     this.stderrTail = "";
-    for (const [i, [cmd, args]] of lines.entries()) {
+    for (const [i, [cmd, args, env]] of lines.entries()) {
       const prev = kids[i - 1];
       const last = i === lines.length - 1;
       const feed = i === 0 ? this.o.feedStdin : undefined;
       const child = spawnTied(cmd, withPort(args, this.boundPort), {
         stdio: [prev?.stdout ?? (feed ? "pipe" : "ignore"), last ? "ignore" : "pipe", "pipe"],
+        ...(env ? { env: { ...process.env, ...env } } : {}),
       });
       this.alive.add(child);
       const detach = feed && child.stdin ? feed(child.stdin) : undefined;

@@ -29,9 +29,14 @@ function drawtextEscape(s: string): string {
   return s.replace(/[\\':%,;[\]]/g, (c) => `\\${c}`);
 }
 
+/** The burnt-in clock: local date and time with the UTC offset, then the zone's name. */
+export function clockText(pillarId: string, timezone: string): string {
+  return `${drawtextEscape(pillarId)}  %{localtime\\:%Y-%m-%d %X %z} ${drawtextEscape(timezone)}`;
+}
+
 /**
- * The simulated camera's ffmpeg command: lavfi `testsrc2` with the pillar id and the wall-clock
- * time drawn on it, encoded by libx264 (zerolatency, constrained baseline, 1 s GOP, SPS/PPS
+ * The simulated camera's ffmpeg command: lavfi `testsrc2` with the pillar id and the local time
+ * in `timezone` (IANA; the encoder runs with that `TZ`) and its zone drawn on it, encoded by libx264 (zerolatency, constrained baseline, 1 s GOP, SPS/PPS
  * on every keyframe) into RTP. `black` replaces the source by black; `frozen` repeats one frame
  * (clock included) for ever, as a hung sensor would.
  */
@@ -40,6 +45,7 @@ export function simCameraPipeline(
   pillarId: string,
   scene: SimCameraScene,
   font: string | null = overlayFont() ?? null,
+  timezone = "UTC",
 ): CommandLine[] {
   const size = `${s.width}x${s.height}`;
   const plain = scene === "black" || scene === "covered";
@@ -49,7 +55,7 @@ export function simCameraPipeline(
   const filters: string[] = [];
   if (scene === "moved") filters.push("crop=iw/2:ih/2:iw/2:ih/2", `scale=${s.width}:${s.height}`);
   if (font && !plain) {
-    const text = `${drawtextEscape(pillarId)}  %{localtime}`;
+    const text = clockText(pillarId, timezone);
     filters.push(
       `drawtext=fontfile=${font}:text='${text}':x=12:y=12:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6`,
     );
@@ -60,7 +66,7 @@ export function simCameraPipeline(
   const args = ["-hide_banner", "-nostats", "-loglevel", "error", "-re", "-f", "lavfi", "-i", src];
   if (filters.length) args.push("-vf", filters.join(","));
   args.push("-threads", "1", ...x264Args(s, "medium"), ...rtpOut());
-  return [["ffmpeg", args]];
+  return [["ffmpeg", args, { TZ: timezone }]];
 }
 
 /**
@@ -71,8 +77,13 @@ export function simCameraPipeline(
 export class SimCamera extends ProcessCamera {
   private scene: SimCameraScene = "live";
 
-  constructor(settings: CameraSettings, pillarId: string, log?: Logger) {
-    super("sim", settings, () => simCameraPipeline(settings, pillarId, this?.scene ?? "live"), log);
+  constructor(settings: CameraSettings, pillarId: string, log?: Logger, timezone = "UTC") {
+    super(
+      "sim",
+      settings,
+      () => simCameraPipeline(settings, pillarId, this?.scene ?? "live", undefined, timezone),
+      log,
+    );
   }
 
   get currentScene(): SimCameraScene {

@@ -78,7 +78,7 @@ export function createCamera(config: PillarConfig, log?: Logger): Camera {
   const settings = { width: c.width, height: c.height, fps: c.fps, bitrateKbps: c.bitrateKbps, rotation: c.rotation };
   switch (cameraDriverOf(config)) {
     case "sim":
-      return new SimCamera(settings, config.pillar.id, log);
+      return new SimCamera(settings, config.pillar.id, log, config.timezone);
     case "rpicam":
       return new RpicamCamera(settings, { log });
     case "v4l2":

@@ -1,3 +1,7 @@
+import { execFile } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { SimSpeaker } from "../../hal/sim/sim-speaker.js";
@@ -7,6 +11,8 @@ import { decode } from "./helpers/h264-decode.js";
 import { pidAlive } from "../support/processes.js";
 import { sleep, waitFor } from "../support/wait.js";
 
+const run = promisify(execFile);
+const OUTPUT_DIR = join(process.cwd(), "test-output");
 const settings = { width: 320, height: 180, fps: 10, bitrateKbps: 300, rotation: 0 };
 
 /** Collect a camera's packets for `ms`, starting at the next keyframe. */
@@ -36,12 +42,40 @@ describe("simulated camera (real ffmpeg/libx264)", () => {
     const line = args.join(" ");
     expect(cmd).toBe("ffmpeg");
     expect(line).toContain("testsrc2=size=320x180:rate=10");
-    expect(line).toContain("drawtext=fontfile=/font.ttf:text='sq-7  \\%{localtime}'".replace("\\%", "%"));
+    // the burnt-in clock: local time with its UTC offset and the zone's name, TZ set for the encoder
+    expect(line).toContain("drawtext=fontfile=/font.ttf:text='sq-7  %{localtime\\:%Y-%m-%d %X %z} UTC'");
+    const [, almatyArgs, env] = simCameraPipeline(settings, "sq-7", "live", "/font.ttf", "Asia/Almaty")[0]!;
+    expect(env).toEqual({ TZ: "Asia/Almaty" });
+    expect(almatyArgs.join(" ")).toContain("%X %z} Asia/Almaty'");
     expect(line).toMatch(/-tune zerolatency -profile:v baseline/);
     expect(line).toMatch(/-g 10 -keyint_min 10 -sc_threshold 0/);
     expect(line).toContain("hflip,vflip");
     expect(line).toMatch(/rtp:\/\/127\.0\.0\.1:\{port\}\?pkt_size=1200&localaddr=127\.0\.0\.1$/);
     expect(simCameraPipeline(settings, "x", "live", null)[0]![1].join(" ")).not.toContain("drawtext");
+  });
+
+  it("the burnt-in clock renders in the configured zone (one real frame saved to test-output/ to look at)", async () => {
+    const [cmd, args, env] = simCameraPipeline(
+      { ...settings, width: 640, height: 360 },
+      "sq-7",
+      "live",
+      undefined,
+      "Asia/Almaty",
+    )[0]!;
+    const vf = args[args.indexOf("-vf") + 1]!;
+    const src = args[args.indexOf("-i") + 1]!;
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    const out = join(OUTPUT_DIR, "sim-camera-clock-almaty.png");
+    await run(
+      cmd,
+      ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", src, "-vf", vf, "-frames:v", "1", out],
+      {
+        env: { ...process.env, ...env },
+      },
+    );
+    const png = await readFile(out);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.length).toBeGreaterThan(5000);
   });
 
   it("streams decodable H.264 with a keyframe every second; black and frozen hooks change the picture; kill is restarted", async () => {
