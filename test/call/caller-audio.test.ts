@@ -1,4 +1,8 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PROMPTS_DIR, PROMPT_FAULT } from "../../src/call/caller-audio.js";
 import { SimDigitalOutput } from "../../hal/sim/sim-digital-output.js";
 import { PeerSession } from "../../src/call/peer-session.js";
 import { LedService } from "../../src/leds/led-service.js";
@@ -25,6 +29,7 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
     return o;
   };
   let leds: LedService | undefined;
+  const dirs: string[] = [];
 
   beforeAll(async () => {
     await mosq.start();
@@ -39,6 +44,7 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
     await rig.stop();
     for (const p of pids) expect(pidAlive(p)).toBe(false);
     expect(PeerSession.open).toBe(0);
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
   it("a press: the Kazakh and Russian prompt, then the ringback; LEDs 'calling'; an answer stops the ringback", async () => {
@@ -169,5 +175,47 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
 
     await again.send("webrtc/hangup", { sessionId, officer: "anna" });
     await waitFor(() => again.lastState(sessionId)?.state === "ended", "ended");
+  });
+
+  it("a missing or broken prompt file: a fault, the call and the ringback still work; repaired → fault cleared", async () => {
+    rig = await new CallServiceRig("pillar-noprompt").start(mosq.url);
+    const dir = await mkdtemp(join(tmpdir(), "prompts-"));
+    dirs.push(dir);
+    await copyFile(join(DEFAULT_PROMPTS_DIR, "ringback.opus"), join(dir, "ringback.opus"));
+    await mkdir(join(dir, "kk"));
+    await writeFile(join(dir, "kk", "calling.opus"), "not an ogg file"); // broken; ru/ is missing
+    rig.promptSettings = { languages: ["kk", "ru"], dir };
+    const faults: { code: string; message: string }[] = [];
+    const cleared: string[] = [];
+    rig.bus.on("fault.raised", (f) => f.component === PROMPT_FAULT.component && faults.push(f));
+    rig.bus.on("fault.cleared", (f) => f.component === PROMPT_FAULT.component && cleared.push(f.code));
+    const anna = await officer("anna");
+    anna.autoRejoin = true;
+    const t0 = Date.now();
+    rig.alarm("inc-noprompt");
+    const offer = await waitFor(() => anna.offers[0], "offer at anna");
+    await waitFor(() => faults.length >= 2, "a fault per unusable file");
+    expect(faults.map((f) => f.code)).toEqual([PROMPT_FAULT.code, PROMPT_FAULT.code]);
+    expect(faults[0]!.message).toMatch(/kk\/calling\.opus unusable \(not an Ogg page/);
+    expect(faults[1]!.message).toMatch(/ru\/calling\.opus unusable \(ENOENT/);
+    // the caller is not left in silence: the ringback comes at once
+    await waitFor(() => firstRun(rig.speaker.pcm.windows(t0, RINGBACK_HZ), isTone, 5) >= 0, "the ringback", 20_000);
+    anna.answer(offer);
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "connected", "connected");
+    await anna.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "anna" });
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "answered", "answered");
+    await anna.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "anna" });
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "ended", "ended");
+    rig.idle();
+
+    // repaired: the next alarm finds every file
+    for (const lang of ["kk", "ru"]) {
+      await mkdir(join(dir, lang), { recursive: true });
+      await copyFile(join(DEFAULT_PROMPTS_DIR, lang, "calling.opus"), join(dir, lang, "calling.opus"));
+    }
+    rig.alarm("inc-repaired");
+    await waitFor(() => cleared.length >= 1, "the fault cleared");
+    expect(cleared).toEqual([PROMPT_FAULT.code]);
+    expect(faults).toHaveLength(2);
   });
 });

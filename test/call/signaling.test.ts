@@ -65,6 +65,8 @@ describe("call signaling over MQTT (pillar ↔ node-datachannel officers)", () =
     await ben.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "ben" });
     await ben.send("webrtc/hangup", { sessionId: offer.sessionId, officer: "ben" });
     await waitFor(() => ben.busy.length >= 3, "two more busy answers");
+    // the second console's pickup and hang-up: refused, "answered by" the first
+    expect(ben.busy.slice(0, 3).map((b) => b.message)).toEqual(Array(3).fill("answered by anna"));
     expect(rig.call.snapshot()).toMatchObject({ state: "connected", officer: "anna" });
 
     await anna.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "anna" });

@@ -1,0 +1,86 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PeerSession } from "../../src/call/peer-session.js";
+import { TestMosquitto } from "../support/mosquitto.js";
+import { pidAlive } from "../support/processes.js";
+import { waitFor } from "../support/wait.js";
+import { NodeOfficer } from "./helpers/node-officer.js";
+import { CallServiceRig } from "./helpers/service-rig.js";
+
+/** The re-join protocol's edges (docs/call.md "Re-join"): the grace running out, an unclaimed offer asked again. */
+describe("call re-join: grace and unclaimed offers", () => {
+  const mosq = new TestMosquitto();
+  let rig: CallServiceRig;
+  const officers: NodeOfficer[] = [];
+  const officer = async (name: string, auto: boolean) => {
+    const o = await new NodeOfficer(name, mosq.url, rig.pillarId, auto).start();
+    officers.push(o);
+    return o;
+  };
+
+  beforeAll(async () => {
+    await mosq.start();
+  });
+  afterAll(async () => {
+    await mosq.dispose();
+  });
+  afterEach(async () => {
+    for (const o of officers.splice(0)) await o.stop();
+    const pids = rig.pids();
+    await rig.stop();
+    for (const p of pids) expect(pidAlive(p)).toBe(false);
+    expect(PeerSession.open).toBe(0);
+  });
+
+  it("a re-join that never completes: the call ends (connection_lost) once the grace is over, devices released", async () => {
+    rig = await new CallServiceRig("pillar-grace").start(mosq.url);
+    rig.settings.rejoinGraceS = 2; // below the schema's minimum: the rig takes settings as they are
+    const states: { state: string; reason?: string }[] = [];
+    rig.bus.on("call.state", (e) => states.push({ state: e.state, reason: e.reason }));
+    const anna = await officer("anna", true);
+    anna.autoRejoin = true;
+    rig.alarm("inc-grace");
+    const offer = await waitFor(() => anna.offers[0], "offer at anna");
+    const sessionId = offer.sessionId as string;
+    await waitFor(() => anna.lastState(sessionId)?.state === "connected", "connected");
+    await anna.send("webrtc/pickup", { sessionId, officer: "anna" });
+    await waitFor(() => anna.lastState(sessionId)?.state === "answered", "answered");
+
+    // the page reloads and asks to re-join, then dies before answering the new offer
+    const dying = await officer("anna", false);
+    dying.callToken = anna.callToken;
+    await anna.stop();
+    await dying.send("webrtc/request", { officer: "anna", kind: "alarm", sessionId });
+    await waitFor(() => dying.offers.find((o) => o.rejoin === true), "the re-join offer");
+    await waitFor(() => dying.lastState(sessionId)?.state === "ended", "ended after the grace", 20_000);
+    expect(dying.lastState(sessionId)).toMatchObject({ state: "ended", reason: "connection_lost", officer: "anna" });
+    const rejoining = states.find((s) => s.state === "rejoining");
+    expect(rejoining).toEqual({ state: "rejoining", reason: "rejoin" });
+    expect(states.map((s) => s.state)).toEqual(["offered", "connected", "answered", "rejoining", "ended"]);
+    expect(rig.call.snapshot()).toBeNull();
+    await waitFor(() => !rig.feed.isRunning() && rig.speaker.pid() === undefined, "camera and speaker released");
+  });
+
+  it("a request while an alarm offer is unclaimed: the same offer again, to everyone; any console can still take it", async () => {
+    rig = await new CallServiceRig("pillar-unclaimed").start(mosq.url);
+    const anna = await officer("anna", false);
+    const ben = await officer("ben", false);
+    rig.alarm("inc-unclaimed");
+    const first = await waitFor(() => anna.offers[0], "offer at anna");
+    await waitFor(() => ben.offers[0], "offer at ben");
+
+    // ben's page reloads: it sees the retained `offered` with no officer and asks (no token)
+    await ben.send("webrtc/request", { officer: "ben", kind: "alarm" });
+    await waitFor(() => anna.offers.length >= 2 && ben.offers.length >= 2, "the offer again at both");
+    expect(anna.offers[1]).toMatchObject({ sessionId: first.sessionId, to: null, sdp: first.sdp });
+    expect(rig.call.snapshot()).toMatchObject({ sessionId: first.sessionId, state: "offered", officer: null });
+
+    // anna clicks Answer on it: she claims it, ben sees "answered by anna"
+    anna.answer(anna.offers[1]!);
+    await waitFor(() => ben.lastState(first.sessionId)?.officer === "anna", "ben sees who took it");
+    await anna.send("webrtc/pickup", { sessionId: first.sessionId, officer: "anna" });
+    await waitFor(() => anna.lastState(first.sessionId)?.state === "answered", "answered by anna");
+    ben.answer(ben.offers[1]!);
+    await waitFor(() => ben.busy[0], "ben refused");
+    expect(ben.busy[0]).toMatchObject({ reason: "busy", activeOfficer: "anna", message: "answered by anna" });
+  });
+});
