@@ -1,54 +1,36 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_PROMPTS_DIR, PROMPT_FAULT } from "../../src/call/caller-audio.js";
 import { SimDigitalOutput } from "../../hal/sim/sim-digital-output.js";
-import { PeerSession } from "../../src/call/peer-session.js";
 import { LedService } from "../../src/leds/led-service.js";
 import { validateConfig } from "../../src/config/validate-config.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
-import { TestMosquitto } from "../support/mosquitto.js";
 import { firstRun, isTone, isVoice, median, RINGBACK_HZ, runLength } from "./helpers/heard.js";
 import { NodeOfficer } from "./helpers/node-officer.js";
-import { pidAlive } from "../support/processes.js";
 import { sleep, waitFor } from "../support/wait.js";
-import { CallServiceRig } from "./helpers/service-rig.js";
+import { type CallServiceRig, withCallServiceRig } from "./helpers/service-rig.js";
 
 /**
  * What the caller hears, measured on the sim speaker's decoded sound (real ffmpeg: Ogg Opus →
  * PCM, analysed in 100 ms windows by RMS and a Goertzel filter at the ringback's 425 Hz).
  */
 describe("the caller is never left in silence (sim speaker, real ffmpeg)", () => {
-  const mosq = new TestMosquitto();
+  const t = withCallServiceRig();
+  const officer = (name: string, auto = false) => t.officer(name, auto);
   let rig: CallServiceRig;
-  const officers: NodeOfficer[] = [];
-  const officer = async (name: string, auto = false) => {
-    const o = await new NodeOfficer(name, mosq.url, rig.pillarId, auto).start();
-    officers.push(o);
-    return o;
-  };
   let leds: LedService | undefined;
   const dirs: string[] = [];
 
-  beforeAll(async () => {
-    await mosq.start();
-  });
-  afterAll(async () => {
-    await mosq.dispose();
-  });
   afterEach(async () => {
     await leds?.stop();
-    for (const o of officers.splice(0)) await o.stop();
-    const pids = rig.pids();
-    await rig.stop();
-    for (const p of pids) expect(pidAlive(p)).toBe(false);
-    expect(PeerSession.open).toBe(0);
+    leds = undefined;
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
   it("a press: the Kazakh and Russian prompt, then the ringback; LEDs 'calling'; an answer stops the ringback", async () => {
-    rig = await new CallServiceRig("pillar-prompt").start(mosq.url);
+    rig = await t.start("pillar-prompt");
     const config = validateConfig(testConfigDoc());
     const outputs = {
       ready: new SimDigitalOutput("ready"),
@@ -119,7 +101,7 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
   });
 
   it("the console drops mid-call: the caller hears 'please wait'; the same console re-joins with its token, others cannot", async () => {
-    rig = await new CallServiceRig("pillar-rejoin").start(mosq.url);
+    rig = await t.start("pillar-rejoin");
     rig.settings.rejoinGraceS = 60;
     const states: string[] = [];
     rig.bus.on("call.state", (e) => states.push(e.state));
@@ -157,10 +139,10 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
     expect(mallory.busy[0]).toMatchObject({ reason: "not_owner" });
 
     // the reloaded page: same token; it reads the retained `rejoining` state and re-joins
-    const again = new NodeOfficer("anna", mosq.url, rig.pillarId, true);
+    const again = new NodeOfficer("anna", t.mosq.url, rig.pillarId, true);
     again.callToken = anna.callToken;
     again.autoRejoin = true;
-    officers.push(await again.start());
+    t.officers.push(await again.start());
     const rejoinOffer = await waitFor(() => again.offers.find((o) => o.rejoin === true), "a re-join offer");
     expect(rejoinOffer).toMatchObject({ sessionId, to: "anna", kind: "alarm", incidentId: "inc-rejoin" });
     await waitFor(() => again.lastState(sessionId)?.state === "answered", "answered again, no new pickup");
@@ -178,7 +160,7 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
   });
 
   it("a missing or broken prompt file: a fault, the call and the ringback still work; repaired → fault cleared", async () => {
-    rig = await new CallServiceRig("pillar-noprompt").start(mosq.url);
+    rig = await t.start("pillar-noprompt");
     const dir = await mkdtemp(join(tmpdir(), "prompts-"));
     dirs.push(dir);
     await copyFile(join(DEFAULT_PROMPTS_DIR, "ringback.opus"), join(dir, "ringback.opus"));

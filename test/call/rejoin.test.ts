@@ -1,38 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PeerSession } from "../../src/call/peer-session.js";
-import { TestMosquitto } from "../support/mosquitto.js";
-import { pidAlive } from "../support/processes.js";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait.js";
-import { NodeOfficer } from "./helpers/node-officer.js";
-import { CallServiceRig } from "./helpers/service-rig.js";
+import { withCallServiceRig } from "./helpers/service-rig.js";
 
 /** The re-join protocol's edges (docs/call.md "Re-join"): the grace running out, an unclaimed offer asked again. */
 describe("call re-join: grace and unclaimed offers", () => {
-  const mosq = new TestMosquitto();
-  let rig: CallServiceRig;
-  const officers: NodeOfficer[] = [];
-  const officer = async (name: string, auto: boolean) => {
-    const o = await new NodeOfficer(name, mosq.url, rig.pillarId, auto).start();
-    officers.push(o);
-    return o;
-  };
-
-  beforeAll(async () => {
-    await mosq.start();
-  });
-  afterAll(async () => {
-    await mosq.dispose();
-  });
-  afterEach(async () => {
-    for (const o of officers.splice(0)) await o.stop();
-    const pids = rig.pids();
-    await rig.stop();
-    for (const p of pids) expect(pidAlive(p)).toBe(false);
-    expect(PeerSession.open).toBe(0);
-  });
+  const t = withCallServiceRig();
+  const officer = t.officer;
 
   it("a re-join that never completes: the call ends (connection_lost) once the grace is over, devices released", async () => {
-    rig = await new CallServiceRig("pillar-grace").start(mosq.url);
+    const rig = await t.start("pillar-grace");
     rig.settings.rejoinGraceS = 2; // below the schema's minimum: the rig takes settings as they are
     const states: { state: string; reason?: string }[] = [];
     rig.bus.on("call.state", (e) => states.push({ state: e.state, reason: e.reason }));
@@ -61,7 +37,7 @@ describe("call re-join: grace and unclaimed offers", () => {
   });
 
   it("a request while an alarm offer is unclaimed: the same offer again, to everyone; any console can still take it", async () => {
-    rig = await new CallServiceRig("pillar-unclaimed").start(mosq.url);
+    const rig = await t.start("pillar-unclaimed");
     const anna = await officer("anna", false);
     const ben = await officer("ben", false);
     rig.alarm("inc-unclaimed");

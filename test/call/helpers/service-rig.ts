@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { pino } from "pino";
 import { SimMicrophone } from "../../../hal/sim/sim-mic.js";
 import { SimSpeaker } from "../../../hal/sim/sim-speaker.js";
@@ -11,6 +12,10 @@ import { callCommands } from "../../../src/call/call-feature.js";
 import { CameraFeed } from "../../../src/call/camera-feed.js";
 import { CommandService } from "../../../src/commands/command-service.js";
 import { MqttUplink } from "../../../src/uplink/mqtt-uplink.js";
+import { PeerSession } from "../../../src/call/peer-session.js";
+import { TestMosquitto } from "../../support/mosquitto.js";
+import { pidAlive } from "../../support/processes.js";
+import { NodeOfficer } from "./node-officer.js";
 import { waitFor } from "../../support/wait.js";
 
 /**
@@ -119,4 +124,49 @@ export class CallServiceRig {
     await this.feed?.stop();
     await this.uplink?.stop();
   }
+}
+
+/**
+ * A describe block's call-service tests on one Mosquitto: `start(pillarId)` makes the test's rig,
+ * `officer(name, autoAnswer)` a Node officer; after each test the officers and the rig are stopped
+ * and nothing is left (no ffmpeg of the rig, no peer connection).
+ */
+export function withCallServiceRig(): {
+  mosq: TestMosquitto;
+  rig: () => CallServiceRig;
+  start(pillarId: string): Promise<CallServiceRig>;
+  officer(name: string, autoAnswer: boolean): Promise<NodeOfficer>;
+  officers: NodeOfficer[];
+} {
+  const mosq = new TestMosquitto();
+  let rig: CallServiceRig | undefined;
+  const officers: NodeOfficer[] = [];
+  beforeAll(async () => {
+    await mosq.start();
+  });
+  afterAll(async () => {
+    await mosq.dispose();
+  });
+  afterEach(async () => {
+    for (const o of officers.splice(0)) await o.stop();
+    const pids = rig?.pids() ?? [];
+    await rig?.stop();
+    rig = undefined;
+    for (const p of pids) expect(pidAlive(p)).toBe(false);
+    expect(PeerSession.open).toBe(0);
+  });
+  return {
+    mosq,
+    officers,
+    rig: () => rig!,
+    async start(pillarId) {
+      rig = await new CallServiceRig(pillarId).start(mosq.url);
+      return rig;
+    },
+    async officer(name, autoAnswer) {
+      const o = await new NodeOfficer(name, mosq.url, rig!.pillarId, autoAnswer).start();
+      officers.push(o);
+      return o;
+    },
+  };
 }
