@@ -1,10 +1,14 @@
 import { appendFile, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/config/validate-config.js";
 import { readPrivateKey, signatureFileText } from "../../src/provisioning/config-signature.js";
 import { ROOT } from "../support/child.js";
-import { line, withSelftestRig } from "./helpers/selftest-rig.js";
+import { FirmataEmulator } from "../support/firmata-emulator.js";
+import { TestMosquitto } from "../support/mosquitto.js";
+import { SocatPair } from "../support/socat-pair.js";
+import { waitFor } from "../support/wait.js";
+import { line, SelftestRig, withSelftestRig } from "./helpers/selftest-rig.js";
 
 /** Each system check passes on a healthy sim pillar and fails, saying why, on its injected fault. */
 describe("config, clock, storage, broker, serial, tamper and button contact checks", () => {
@@ -176,4 +180,46 @@ describe("config, clock, storage, broker, serial, tamper and button contact chec
       detail: expect.stringMatching(/not connected/),
     });
   }, 30_000);
+});
+
+/** serial.link on the real Firmata driver: a co-processor on a socat pty pair (the emulator) that stops answering. */
+describe("serial.link on the Firmata driver", () => {
+  const broker = new TestMosquitto();
+  const socat = new SocatPair();
+  let emu: FirmataEmulator;
+  let rig: SelftestRig;
+  beforeAll(async () => {
+    await broker.start();
+    await socat.start();
+    emu = new FirmataEmulator({ path: socat.a });
+    await emu.start();
+    rig = new SelftestRig({
+      hal: {
+        driver: "firmata",
+        firmata: { port: socat.b, heartbeatMs: 200 },
+        inputs: { button: { pin: 2 }, tamper: { pin: 3, activeLow: false } },
+        outputs: { ready: { pin: 8 }, alarm: { pin: 9 }, answered: { pin: 10 }, strobe: { pin: 11 } },
+      },
+    });
+    await rig.start(broker.url);
+  }, 60_000);
+  afterAll(async () => {
+    await rig?.stop();
+    await emu?.stop();
+    await socat.kill();
+    await broker.dispose();
+  });
+
+  it("passes while the co-processor answers its heartbeat, fails once it hangs, passes again after", async () => {
+    const run = async () => line(await rig.run({ only: ["serial"] }), "serial.link");
+    expect(await run()).toMatchObject({ status: "pass", detail: expect.stringMatching(/firmata .*answers/) });
+    emu.freeze(true); // a hung co-processor: the port stays open, nothing comes back
+    try {
+      await waitFor(async () => (await run()).status === "fail", "serial.link failing");
+      expect(await run()).toMatchObject({ status: "fail", detail: expect.stringMatching(/no answer/) });
+    } finally {
+      emu.freeze(false);
+    }
+    await waitFor(async () => (await run()).status === "pass", "serial.link passing again");
+  }, 60_000);
 });
