@@ -200,4 +200,37 @@ describe("the caller is never left in silence (sim speaker, real ffmpeg)", () =>
     expect(cleared).toEqual([PROMPT_FAULT.code]);
     expect(faults).toHaveLength(2);
   });
+
+  it("the call-limit warning is spoken over the answered call (the officer's voice waits), then the limit ends it", async () => {
+    rig = await t.start("pillar-limit");
+    rig.settings.callLimitS = 14;
+    rig.settings.warningBeforeEndS = 8;
+    rig.promptSettings = { languages: ["ru"] };
+    const anna = await officer("anna", true);
+    anna.autoRejoin = true;
+    rig.alarm("inc-limit");
+    const offer = await waitFor(() => anna.offers[0], "offer at anna");
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "connected", "connected");
+    await anna.send("webrtc/pickup", { sessionId: offer.sessionId, officer: "anna" });
+    await waitFor(() => anna.lastState(offer.sessionId)?.state === "answered", "answered");
+    let spokeOverCall = false;
+    const watch = setInterval(() => (spokeOverCall ||= rig.prompts.speaking), 20);
+    try {
+      await waitFor(() => anna.lastState(offer.sessionId)?.state === "warning", "warning", 20_000);
+      const warnedAt = Date.now();
+      await waitFor(
+        () => rig.speaker.pcm.windows(warnedAt, RINGBACK_HZ).filter(isVoice).length >= 12,
+        "the spoken warning on the speaker",
+        10_000,
+      );
+      await waitFor(() => anna.lastState(offer.sessionId)?.state === "ended", "ended by the limit", 20_000);
+      const ws = rig.speaker.pcm.windows(warnedAt, RINGBACK_HZ);
+      expect(ws.filter(isTone)).toHaveLength(0); // answered: no ringback after the warning
+      expect(rig.speaker.beeps).toHaveLength(1);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(spokeOverCall).toBe(true);
+    expect(anna.lastState(offer.sessionId)!.reason).toBe("limit");
+  });
 });
