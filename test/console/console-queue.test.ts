@@ -33,6 +33,7 @@ describe("the duty console's queue in Chromium: press → card, marker, sound, c
     await card.waitFor({ timeout: 10_000 });
     expect(await card.getAttribute("data-incident")).toBe(incidentOf(rig.pillar(MED)).incidentId);
     await page.locator(`.pillar-marker.st-alarm [data-pillar="${MED}"]`).waitFor({ timeout: 5000 });
+    await rig.screenshot(page, "console-map.png"); // every pillar by state: one alarm, two online
     await expect.poll(() => page.title()).toBe("(1) SOS pillars — duty console");
     expect(await page.locator(".top .count").textContent()).toBe("Open alarms: 1");
     // the Web Audio alarm: beeps counted, heard by the analyser in the graph, the context running
@@ -56,7 +57,6 @@ describe("the duty console's queue in Chromium: press → card, marker, sound, c
     await page.locator(`.fleet tr.selected[data-pillar="${ALM}"]`).waitFor({ timeout: 5000 });
     await card.locator("button.locate").click();
     await page.locator(`.pillar-marker.selected [data-pillar="${MED}"]`).waitFor({ timeout: 5000 });
-    await rig.screenshot(page, "console-map.png");
   });
 
   it("three simultaneous alarms are all in view at 1366×768, oldest unanswered on top", async () => {

@@ -85,7 +85,8 @@ export function PillarMap({ ctx }: { ctx: Ctx }) {
   });
   useEffect(() => {
     const loc = selected ? store.pillars.get(selected)?.location : undefined;
-    if (loc && map.current) map.current.setView([loc.lat, loc.lon], Math.max(map.current.getZoom(), 14));
+    if (loc && map.current)
+      map.current.setView([loc.lat, loc.lon], Math.max(map.current.getZoom(), 14), { animate: false });
   }, [selected]);
   return <div class="map" ref={div} />;
 }
