@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { line, withSelftestRig } from "./helpers/selftest-rig.js";
 
@@ -17,6 +18,10 @@ describe("camera checks", () => {
     expect(line(r, "camera.moved")).toMatchObject({ status: "skip", detail: expect.stringMatching(/no reference/) });
     expect(r.referenceSaved).toBe(true);
     expect(r.ok).toBe(true);
+    // the report's page shows the camera snapshot (a real JPEG of the decoded picture)
+    const jpeg = await readFile(r.files!.jpeg!);
+    expect(jpeg.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    expect(await readFile(r.files!.html, "utf8")).toContain(`data:image/jpeg;base64,${jpeg.toString("base64")}`);
     const again = await rig.run({ only: ["camera.moved"] });
     expect(line(again, "camera.moved").status).toBe("pass");
     expect(line(again, "camera.moved").value as number).toBeGreaterThan(0.9);
