@@ -36,29 +36,23 @@ export function toneShare(x: Int16Array, hz: number, rate = METER_RATE): number 
  * measures it in windows: RMS and the share of one frequency.
  */
 export class PcmMeter {
-  private chunks: { at: number; samples: Int16Array }[] = [];
-  private total = 0;
-  private carry: Buffer | undefined;
+  /** Raw s16le chunks as they came (converted only when measured: keeping them costs nothing). */
+  private chunks: { at: number; data: Buffer }[] = [];
+  private bytes = 0;
 
   constructor(private readonly keepS = 120) {}
 
   push(data: Buffer, at = Date.now()): void {
-    const bytes = this.carry ? Buffer.concat([this.carry, data]) : data;
-    const even = bytes.length & ~1;
-    this.carry = even < bytes.length ? bytes.subarray(even) : undefined;
-    if (even === 0) return;
-    const samples = new Int16Array(even / 2);
-    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-    this.chunks.push({ at, samples });
-    this.total += samples.length;
-    while (this.total - (this.chunks[0]?.samples.length ?? 0) > this.keepS * METER_RATE) {
-      this.total -= this.chunks.shift()!.samples.length;
+    this.chunks.push({ at, data });
+    this.bytes += data.length;
+    while (this.bytes - (this.chunks[0]?.data.length ?? 0) > this.keepS * METER_RATE * 2) {
+      this.bytes -= this.chunks.shift()!.data.length;
     }
   }
 
-  /** Samples received so far (kept ones). */
+  /** Samples kept now. */
   get samples(): number {
-    return this.total;
+    return this.bytes >> 1;
   }
 
   /** Consecutive windows of `windowMs` over the PCM that arrived after `since`. */
@@ -67,20 +61,37 @@ export class PcmMeter {
     const out: PcmWindow[] = [];
     let buf = new Int16Array(size);
     let fill = 0;
+    let odd: number | undefined; // a sample split between two chunks
     for (const c of this.chunks) {
       if (c.at < since) continue;
-      for (let i = 0; i < c.samples.length; i++) {
-        buf[fill++] = c.samples[i]!;
+      let i = 0;
+      if (odd !== undefined && c.data.length > 0) {
+        buf[fill++] = (((c.data[0]! << 8) | odd) << 16) >> 16;
+        odd = undefined;
+        i = 1;
+      }
+      for (; i + 1 < c.data.length; i += 2) {
         if (fill === size) {
-          let sum = 0;
-          for (const v of buf) sum += (v / 32768) ** 2;
-          const rms = Math.sqrt(sum / size);
-          out.push({ at: c.at, rmsDbfs: rms > 0 ? 20 * Math.log10(rms) : -Infinity, toneShare: toneShare(buf, hz) });
+          out.push(measure(buf, hz, c.at));
           buf = new Int16Array(size);
           fill = 0;
         }
+        buf[fill++] = c.data.readInt16LE(i);
+      }
+      if (i < c.data.length) odd = c.data[i];
+      if (fill === size) {
+        out.push(measure(buf, hz, c.at));
+        buf = new Int16Array(size);
+        fill = 0;
       }
     }
     return out;
   }
+}
+
+function measure(buf: Int16Array, hz: number, at: number): PcmWindow {
+  let sum = 0;
+  for (const v of buf) sum += (v / 32768) ** 2;
+  const rms = Math.sqrt(sum / buf.length);
+  return { at, rmsDbfs: rms > 0 ? 20 * Math.log10(rms) : -Infinity, toneShare: toneShare(buf, hz) };
 }
