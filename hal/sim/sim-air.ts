@@ -22,6 +22,8 @@ class Source implements AirSource {
   constructor(private readonly air: SimAir) {}
 
   push(pcm: Buffer): void {
+    // Sound with no microphone listening is gone, as in real air: nothing is kept for later.
+    if (!this.air.listening) return;
     if (this.closed || this.bytes + pcm.length > MAX_QUEUED_BYTES) return;
     this.chunks.push(pcm);
     this.bytes += pcm.length;
@@ -29,7 +31,14 @@ class Source implements AirSource {
 
   close(): void {
     this.closed = true;
-    if (this.bytes === 0) this.air.remove(this);
+    if (this.bytes === 0 || !this.air.listening) this.air.remove(this);
+  }
+
+  /** Forget what is queued (the last listener went away). */
+  clear(): void {
+    this.chunks = [];
+    this.bytes = 0;
+    if (this.closed) this.air.remove(this);
   }
 
   /** Take `n` bytes (fewer when it has fewer). */
@@ -63,6 +72,12 @@ class Source implements AirSource {
  */
 export class SimAir {
   private readonly sources = new Set<Source>();
+  private listeners = 0;
+
+  /** A microphone is listening (sound pushed now is heard). */
+  get listening(): boolean {
+    return this.listeners > 0;
+  }
 
   source(): AirSource {
     const s = new Source(this);
@@ -110,6 +125,14 @@ export class SimAir {
       sink.write(pcm);
     }, TICK_MS);
     timer.unref();
-    return () => clearInterval(timer);
+    this.listeners++;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      this.listeners--;
+      if (this.listeners === 0) for (const s of [...this.sources]) s.clear();
+    };
   }
 }
