@@ -94,7 +94,7 @@ export function FleetBoard({ ctx }: { ctx: Ctx }) {
                 >
                   <td class="name" title={p.location?.address ?? ""}>
                     {p.id}
-                    <small>{p.location ? ` ${p.location.district}` : ""}</small>
+                    <small>{p.location?.district ?? ""}</small>
                   </td>
                   <td class="state" title={p.since ? `${t("colSince")} ${fmt.dateTimeOf(p.since)}` : ""}>
                     <span class={`dot st-${st}`} /> {t(`st_${st}`)}
