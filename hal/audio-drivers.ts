@@ -171,11 +171,11 @@ export abstract class FfmpegSpeaker implements Speaker {
     child.stdin?.write(this.ogg.header());
     let tail = "";
     child.stderr?.on("data", (d: Buffer) => (tail = (tail + d.toString()).slice(-400)));
-    child.on("exit", (code, signal) => {
+    const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (!this.running) return;
-      const err = new Error(`speaker: ffmpeg exited (${signal ?? `code ${code}`}) ${tail.trim()}`);
+      const err = new Error(`speaker: ffmpeg ${why} ${tail.trim()}`);
       this.log?.error({ err: err.message }, "speaker process died; restarting");
       this.faults.emit(err);
       this.restartTimer = setTimeout(() => {
@@ -184,7 +184,10 @@ export abstract class FfmpegSpeaker implements Speaker {
           if (this.running && !this.child) this.spawn();
         });
       }, 500);
-    });
+    };
+    child.on("exit", (code, signal) => gone(`exited (${signal ?? `code ${code}`})`));
+    // a failed spawn (no ffmpeg, no memory) is an 'error' event: a fault, never a crash of the pillar
+    child.on("error", (e) => gone(`failed (${e.message})`));
     this.attach(child);
   }
 
