@@ -276,7 +276,8 @@ export class AlsaSpeaker extends FfmpegSpeaker {
   }
 
   override async stop(): Promise<void> {
+    const stopped = super.stop(); // queued now, in call order with start() (see SimSpeaker.stop)
     await Promise.all([...this.beeps].map((b) => stopChild(b)));
-    await super.stop();
+    await stopped;
   }
 }

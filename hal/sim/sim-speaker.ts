@@ -129,8 +129,11 @@ export class SimSpeaker extends FfmpegSpeaker {
   }
 
   override async stop(): Promise<void> {
+    // Queued at once, in call order with start(): awaiting the tones first would let a later
+    // start() overtake this stop (start, stop, start ended stopped).
+    const stopped = super.stop();
     await Promise.all([...this.tones].map((t) => stopChild(t)));
-    await super.stop();
+    await stopped;
   }
 
   /** The volume in percent now in force. */

@@ -23,6 +23,3 @@ export function canConnect(port: number): Promise<boolean> {
     s.once("error", () => resolve(false));
   });
 }
-
-/** @deprecated import `waitFor` and `sleep` from `./wait.js` (kept so tests written meanwhile build). */
-export { sleep, waitFor } from "./wait.js";
