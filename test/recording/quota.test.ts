@@ -7,19 +7,10 @@ import { createBus } from "../../src/bus/events.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
 import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
 import { Listeners } from "../../hal/listeners.js";
+import { rtp } from "./helpers/rtp-packet.js";
 
 const silent = pino({ level: "silent" });
 
-/** An RTP packet with one NAL unit (or an Opus payload) of `size` bytes. */
-function rtp(pt: number, seq: number, ts: number, ssrc: number, payload: Buffer, marker: boolean): Buffer {
-  const h = Buffer.alloc(12);
-  h[0] = 0x80;
-  h[1] = (marker ? 0x80 : 0) | pt;
-  h.writeUInt16BE(seq & 0xffff, 2);
-  h.writeUInt32BE(ts >>> 0, 4);
-  h.writeUInt32BE(ssrc, 8);
-  return Buffer.concat([h, payload]);
-}
 const nal = (type: number, size: number) => Buffer.concat([Buffer.from([0x60 | type]), Buffer.alloc(size - 1, 7)]);
 
 /**

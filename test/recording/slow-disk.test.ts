@@ -11,6 +11,7 @@ import { type ClipFileHandle, scanClip } from "../../src/recording/clip-file.js"
 import { ClipStore } from "../../src/recording/clip-store.js";
 import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
 import { waitFor } from "../support/wait.js";
+import { rtp } from "./helpers/rtp-packet.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -52,16 +53,6 @@ function trimZeros(b: Buffer): Buffer {
   let end = b.length;
   while (end > 0 && b[end - 1] === 0) end--;
   return b.subarray(0, end);
-}
-
-function rtp(pt: number, seq: number, ts: number, payload: Buffer, marker: boolean): Buffer {
-  const h = Buffer.alloc(12);
-  h[0] = 0x80;
-  h[1] = (marker ? 0x80 : 0) | pt;
-  h.writeUInt16BE(seq & 0xffff, 2);
-  h.writeUInt32BE(ts >>> 0, 4);
-  h.writeUInt32BE(pt, 8);
-  return Buffer.concat([h, payload]);
 }
 
 /** A card whose fsyncs wait until the test lets them go (the first one, the init segment's, passes). */
@@ -129,7 +120,7 @@ async function rig(dir: string, card: HeldCard, maxBacklogBytes?: number) {
   let frame = 0;
   const feed = (units: Buffer[][]) => {
     for (const au of units) {
-      for (const [i, n] of au.entries()) video.emit(rtp(96, vseq++, frame * 9000, n, i === au.length - 1));
+      for (const [i, n] of au.entries()) video.emit(rtp(96, vseq++, frame * 9000, 96, n, i === au.length - 1));
       frame++;
       now += 1000 / FPS;
     }
