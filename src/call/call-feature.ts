@@ -38,9 +38,9 @@ export function callCommands(call: CallService): CommandDef[] {
       "set the speaker volume (0..100 %) and/or the microphone gain (-20..30 dB); during a call: with its sessionId and callToken",
     args,
     handle: (a) => {
-      if (!call.mayControl(a.sessionId, a.callToken))
+      if (!call.volumes.mayControl(a.sessionId, a.callToken))
         throw new CommandFailure("not_owner", "during a call only the console that answered it may change the volume");
-      return call.setVolumes({
+      return call.volumes.set({
         ...(a.speaker !== undefined ? { speaker: a.speaker } : {}),
         ...(a.micGainDb !== undefined ? { micGainDb: a.micGainDb } : {}),
       });
@@ -54,7 +54,7 @@ export function addCallRoutes(control: ControlServer, f: CallFeature): void {
   const { camera, mic, speaker } = f.drivers;
   control.route("GET", "/call", () => ({
     session: f.call.snapshot(),
-    volumes: f.call.currentVolumes(),
+    volumes: f.call.volumes.current(),
     camera: { driver: camera.driver, status: f.feed.status(), pid: camera.pid() ?? null, gop: f.feed.gop.size },
     mic: { driver: mic.driver, pid: mic.pid() ?? null },
     speaker: { driver: speaker.driver, pid: speaker.pid() ?? null, promptPackets: f.prompts.packetsSent },

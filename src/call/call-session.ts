@@ -99,6 +99,11 @@ export class CallSession {
     return this.state === "ended";
   }
 
+  /** Two-way audio is open (answered, or in its last minute). */
+  get talking(): boolean {
+    return this.state === "answered" || this.state === "warning";
+  }
+
   /** The session for /state, /call and the console. */
   snapshot(): Record<string, unknown> {
     return {
