@@ -1,11 +1,12 @@
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
-import { parseRtp } from "../call/rtp.js";
 import { ClipSession } from "./clip-session.js";
 import type { ClipStore } from "./clip-store.js";
-import { H264Assembler, type MediaSample, TIMESCALE, TrackClock, type TrackName, avccData } from "./media-samples.js";
+import { IncidentClipTracker } from "./incident-clip.js";
+import type { MediaSample } from "./media-samples.js";
 import { PreRollBuffer } from "./pre-roll.js";
 import { enforceQuota } from "./retention.js";
+import { RtpSampler } from "./rtp-samples.js";
 
 export interface RecordSettings {
   mode: "off" | "incident" | "continuous";
@@ -60,30 +61,20 @@ export interface RecorderDeps {
  * The recorder: keeps the pre-roll in memory and writes incident clips (pre-roll, the call,
  * post-roll) and, in `continuous` mode, a ring of segments under the quota. Media comes from
  * the call's own streams; every decision is made on the recorder's clock (`now`), so a test
- * can simulate hours of recording in seconds.
+ * can simulate hours of recording in seconds. RTP becomes samples in RtpSampler; when an
+ * incident clip starts and ends is IncidentClipTracker's rule.
  */
 export class Recorder {
   private readonly now: () => number;
-  private clocks!: Record<TrackName, TrackClock>;
-  private readonly h264 = new H264Assembler();
+  private readonly rtp = new RtpSampler();
   private preRoll!: PreRollBuffer;
   private offs: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private held: Holdable[] = [];
-  private incident:
-    | {
-        session: ClipSession;
-        incidentId: string;
-        open: boolean;
-        callActive: boolean;
-        callDone: boolean;
-        postRollUntil?: number;
-      }
-    | undefined;
+  private readonly incidents: IncidentClipTracker;
   private segment: ClipSession | undefined;
   private segmentStartedAt = 0;
   private housekeeping: Promise<unknown> = Promise.resolve();
-  private answered = new Set<string>();
   private lastEnforce = 0;
   /** Media time of the latest video sample (what a kill right now could lose is after the last fragment). */
   private lastSampleAt = 0;
@@ -95,17 +86,20 @@ export class Recorder {
 
   constructor(private readonly d: RecorderDeps) {
     this.now = d.now ?? Date.now;
+    this.incidents = new IncidentClipTracker({
+      newClip: (incidentId, pressAt) => this.session("incident", incidentId, pressAt),
+      close: (session) => this.close(session),
+      preRollFrom: (at) => this.preRoll.from(at),
+      preRollS: () => this.d.settings().preRollS,
+      postRollS: () => this.d.settings().postRollS,
+      now: () => this.now(),
+    });
   }
 
   async start(): Promise<void> {
     const s = this.d.settings();
     const epoch = this.now();
-    const fps = this.d.video().fps;
-    this.clocks = {
-      video: new TrackClock(TIMESCALE.video, epoch, Math.round(TIMESCALE.video / fps)),
-      mic: new TrackClock(TIMESCALE.mic, epoch, 960),
-      officer: new TrackClock(TIMESCALE.officer, epoch, 960),
-    };
+    this.rtp.startClocks(epoch, this.d.video().fps);
     this.preRoll = new PreRollBuffer(
       // 2 s more than the pre-roll: the press reaches the recorder after its debounce and the bus.
       () => this.d.settings().preRollS * 1000 + 2000,
@@ -117,8 +111,8 @@ export class Recorder {
       sources.video.onPacket((p) => this.onVideo(p)),
       sources.mic.onRtp((p) => this.onAudio("mic", p)),
       sources.officer.onPlay((p) => this.onAudio("officer", p)),
-      bus.on("incident.state", (e) => this.onIncident(e.state, e.incidentId, e.at)),
-      bus.on("call.state", (e) => this.onCall(e.sessionId, e.state, e.incidentId)),
+      bus.on("incident.state", (e) => this.incidents.onIncident(e.state, e.incidentId, e.at)),
+      bus.on("call.state", (e) => this.incidents.onCall(e.sessionId, e.state, e.incidentId)),
     );
     this.timer = setInterval(() => this.tick(), Math.min(250, s.fragmentMs));
     for (const h of this.d.holds) {
@@ -133,8 +127,8 @@ export class Recorder {
     this.offs = [];
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const open = [this.incident?.session, this.segment].filter((s): s is ClipSession => !!s);
-    this.incident = undefined;
+    const open = [this.incidents.current?.session, this.segment].filter((s): s is ClipSession => !!s);
+    this.incidents.current = undefined;
     this.segment = undefined;
     await Promise.all(open.map((s) => this.finish(s)));
     await this.housekeeping;
@@ -145,9 +139,10 @@ export class Recorder {
   /** For health and the control endpoint. */
   status(): Record<string, unknown> {
     const clips = this.d.store.list();
+    const cur = this.incidents.current;
     return {
       mode: this.d.settings().mode,
-      recording: this.incident ? { clipId: this.incident.session.id, incidentId: this.incident.incidentId } : null,
+      recording: cur ? { clipId: cur.session.id, incidentId: cur.incidentId } : null,
       segment: this.segment?.id ?? null,
       bytesUsed: this.d.store.usage(),
       quotaBytes: this.d.settings().quotaMb * 1024 * 1024,
@@ -166,7 +161,7 @@ export class Recorder {
     const clips = this.d.store.list();
     return {
       mode: this.d.settings().mode,
-      recording: this.incident !== undefined,
+      recording: this.incidents.current !== undefined,
       bytesUsed: this.d.store.usage(),
       quotaBytes: this.d.settings().quotaMb * 1024 * 1024,
       oldest: clips[0]?.start ?? null,
@@ -183,32 +178,23 @@ export class Recorder {
 
   /** Resolves once every queued write is on disk (tests, the bench). */
   async settled(): Promise<void> {
-    await Promise.all([this.incident?.session.settled(), this.segment?.settled(), this.housekeeping]);
+    await Promise.all([this.incidents.current?.session.settled(), this.segment?.settled(), this.housekeeping]);
   }
 
   /** Feed the camera's RTP (normally from the feed; public for the simulated long runs). */
   onVideo(p: Buffer): void {
-    const h = parseRtp(p);
-    if (!h) return;
-    const arrival = this.now();
-    for (const au of this.h264.push(p, h)) {
-      const dts = this.clocks.video.map(au.ssrc, au.timestamp, arrival);
-      this.ingest({ track: "video", dts, at: this.clocks.video.wall(dts), data: avccData(au.nalus), key: au.key });
-    }
+    for (const s of this.rtp.video(p, this.now)) this.ingest(s);
   }
 
   onAudio(track: "mic" | "officer", p: Buffer): void {
-    const h = parseRtp(p);
-    if (!h || h.payloadOffset >= p.length) return;
-    const dts = this.clocks[track].map(h.ssrc, h.timestamp, this.now());
-    const data = Buffer.from(p.subarray(h.payloadOffset));
-    this.ingest({ track, dts, at: this.clocks[track].wall(dts), data, key: true });
+    const s = this.rtp.audio(track, p, this.now);
+    if (s) this.ingest(s);
   }
 
   private ingest(s: MediaSample): void {
     if (s.track === "video") this.lastSampleAt = s.at;
     this.preRoll.push(s);
-    this.incident?.session.add(s);
+    this.incidents.current?.session.add(s);
     if (this.d.settings().mode === "continuous" && !this.full) this.continuous(s);
     this.tick();
   }
@@ -243,54 +229,13 @@ export class Recorder {
     return clip;
   }
 
-  private onIncident(state: string, incidentId: string | null, at: number): void {
-    const cur = this.incident;
-    if (state === "alarm" && incidentId) {
-      if (cur?.incidentId === incidentId) {
-        cur.open = true;
-        cur.postRollUntil = undefined;
-        return;
-      }
-      if (cur) this.close(cur.session);
-      const session = this.session("incident", incidentId, at);
-      this.incident = { session, incidentId, open: true, callActive: false, callDone: false };
-      for (const s of this.preRoll.from(at - this.d.settings().preRollS * 1000)) session.add(s);
-      return;
-    }
-    if (state === "idle" && cur) {
-      cur.open = false;
-      this.maybeEnd();
-    }
-  }
-
-  private onCall(sessionId: string, state: string, incidentId: string | null): void {
-    const cur = this.incident;
-    if (state === "answered") this.answered.add(sessionId);
-    if (!cur || (incidentId !== null && incidentId !== cur.incidentId)) return;
-    cur.callActive = state !== "ended";
-    if (state === "ended" && this.answered.delete(sessionId)) cur.callDone = true;
-    if (cur.callActive) cur.postRollUntil = undefined;
-    this.maybeEnd();
-  }
-
-  /** Post-roll starts once no call runs and the incident is closed or its answered call ended. */
-  private maybeEnd(): void {
-    const cur = this.incident;
-    if (!cur || cur.callActive || (cur.open && !cur.callDone) || cur.postRollUntil !== undefined) return;
-    cur.postRollUntil = this.now() + this.d.settings().postRollS * 1000;
-  }
-
   private tick(): void {
     const now = this.now();
-    const cur = this.incident;
-    if (cur?.postRollUntil !== undefined && now >= cur.postRollUntil) {
-      this.incident = undefined;
-      this.close(cur.session);
-    }
-    this.incident?.session.tick(now);
+    this.incidents.tick(now);
+    this.incidents.current?.session.tick(now);
     this.segment?.tick(now);
     // Pressure is checked while clips grow too (not only when one ends), so usage stays under the quota.
-    if (now - this.lastEnforce >= 2000 && (this.incident || this.segment)) {
+    if (now - this.lastEnforce >= 2000 && (this.incidents.current || this.segment)) {
       this.lastEnforce = now;
       this.enforce();
     }

@@ -17,12 +17,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { pino } from "pino";
-import { Listeners } from "../../hal/listeners.js";
 import { SimCamera } from "../../hal/sim/sim-camera.js";
 import { SimMicrophone } from "../../hal/sim/sim-mic.js";
 import { createBus } from "../../src/bus/events.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
-import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
+import type { RecordSettings } from "../../src/recording/recorder.js";
+import { startSimRecorder } from "../recording/helpers/sim-recorder.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
@@ -79,26 +79,16 @@ export async function capture(seconds: number): Promise<{ packets: Captured[]; e
 export async function replay(dir: string, packets: Captured[], press: boolean) {
   const store = new ClipStore(dir, silent);
   await store.open();
-  const video = new Listeners<[Buffer]>();
-  const mic = new Listeners<[Buffer]>();
-  const officer = new Listeners<[Buffer]>();
   const bus = createBus();
   let now = packets[0]!.at;
-  const recorder = new Recorder({
+  const { recorder, media } = await startSimRecorder({
     bus,
     store,
-    sources: {
-      video: { onPacket: (l) => video.add(l) },
-      mic: { onRtp: (l) => mic.add(l) },
-      officer: { onPlay: (l) => officer.add(l) },
-    },
-    holds: [],
-    settings: () => SETTINGS,
-    video: () => ({ width: 1280, height: 720, fps: 30 }),
-    log: silent,
+    settings: SETTINGS,
+    video: { width: 1280, height: 720, fps: 30 },
     now: () => now,
   });
-  await recorder.start();
+  const { video, mic, officer } = media;
   const w0 = await writeBytes();
   const cpu0 = process.cpuUsage();
   if (press) bus.emit("incident.state", { state: "alarm", incidentId: "bench-inc", at: now });

@@ -5,9 +5,10 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createBus } from "../../src/bus/events.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
-import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
+import type { RecordSettings } from "../../src/recording/recorder.js";
 import { Listeners } from "../../hal/listeners.js";
 import { rtp } from "./helpers/rtp-packet.js";
+import { startSimRecorder } from "./helpers/sim-recorder.js";
 
 const silent = pino({ level: "silent" });
 
@@ -71,21 +72,14 @@ describe("disk pressure over a long simulated run (continuous mode)", () => {
     const quota = settings.quotaMb * 1024 * 1024;
     const store = new ClipStore(dir, silent);
     await store.open();
-    const recorder = new Recorder({
+    const { recorder } = await startSimRecorder({
       bus,
       store,
-      sources: {
-        video: { onPacket: (l) => sim.video.add(l) },
-        mic: { onRtp: (l) => sim.mic.add(l) },
-        officer: { onPlay: (l) => sim.officer.add(l) },
-      },
-      holds: [],
-      settings: () => settings,
-      video: () => ({ width: 320, height: 180, fps: 10 }),
-      log: silent,
+      settings,
+      video: { width: 320, height: 180, fps: 10 },
       now: () => sim.now,
+      media: sim,
     });
-    await recorder.start();
     let maxUsage = 0;
     const run = async (seconds: number) => {
       for (let i = 0; i < seconds; i++) {

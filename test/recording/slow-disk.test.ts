@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { Listeners } from "../../hal/listeners.js";
 import { createBus } from "../../src/bus/events.js";
 import { type ClipFileHandle, scanClip } from "../../src/recording/clip-file.js";
 import { ClipStore } from "../../src/recording/clip-store.js";
-import { type RecordSettings, Recorder } from "../../src/recording/recorder.js";
+import type { RecordSettings } from "../../src/recording/recorder.js";
 import { waitFor } from "../support/wait.js";
 import { rtp } from "./helpers/rtp-packet.js";
+import { startSimRecorder } from "./helpers/sim-recorder.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -84,8 +84,6 @@ class HeldCard {
 async function rig(dir: string, card: HeldCard, maxBacklogBytes?: number) {
   const store = new ClipStore(join(dir, "clips"), silent, { openFile: card.open, maxBacklogBytes });
   await store.open();
-  const video = new Listeners<[Buffer]>();
-  const mic = new Listeners<[Buffer]>();
   const bus = createBus();
   const faults: string[] = [];
   bus.on("fault.raised", (f) => faults.push(`raised ${f.component}.${f.code}`));
@@ -101,26 +99,18 @@ async function rig(dir: string, card: HeldCard, maxBacklogBytes?: number) {
     segmentS: 60,
   };
   let now = Date.parse("2026-11-25T12:00:00Z");
-  const recorder = new Recorder({
+  const { recorder, media } = await startSimRecorder({
     bus,
     store,
-    sources: {
-      video: { onPacket: (l) => video.add(l) },
-      mic: { onRtp: (l) => mic.add(l) },
-      officer: { onPlay: () => () => {} },
-    },
-    holds: [],
-    settings: () => settings,
-    video: () => ({ width: 320, height: 180, fps: FPS }),
-    log: silent,
+    settings,
+    video: { width: 320, height: 180, fps: FPS },
     now: () => now,
   });
-  await recorder.start();
   let vseq = 0;
   let frame = 0;
   const feed = (units: Buffer[][]) => {
     for (const au of units) {
-      for (const [i, n] of au.entries()) video.emit(rtp(96, vseq++, frame * 9000, 96, n, i === au.length - 1));
+      for (const [i, n] of au.entries()) media.video.emit(rtp(96, vseq++, frame * 9000, 96, n, i === au.length - 1));
       frame++;
       now += 1000 / FPS;
     }
