@@ -2,29 +2,20 @@ import { unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
-import { ConfigError, parseJsonText, type ConfigProblem } from "../config/config-errors.js";
-import { validateConfig } from "../config/validate-config.js";
+import type { ConfigProblem } from "../config/config-errors.js";
 import { fsyncDir } from "../fsutil/atomic-write.js";
 import { moduleLogger } from "../log/logger.js";
-import { readPublicKey, sha256Hex, SignatureError, verifySignatureText } from "./config-signature.js";
+import { sha256Hex } from "./config-signature.js";
 import { defaultSelfTest, type SelfTest } from "./config-self-test.js";
-import { resolveFleetPublicKey } from "./fleet-keys.js";
 import {
-  compactSignature,
-  pausePoint,
-  readIfExists,
-  removeLeftoverTemps,
-  replaceSignedPair,
-  writeVerified,
-} from "./signed-pair-store.js";
+  type ConfigCandidate,
+  type ProvisioningError,
+  type VerifiedCandidate,
+  verifyCandidate,
+} from "./config-verifier.js";
+import { pausePoint, readIfExists, replaceSignedPair, writeVerified } from "./signed-pair-store.js";
 
-/** A config offered to the pillar: the exact bytes and the detached signature text, if any. */
-export interface ConfigCandidate {
-  bytes: Uint8Array;
-  signature?: string;
-  /** Where it came from, for logs: "serial", "mqtt", a file path. */
-  source: string;
-}
+export { type ConfigCandidate, ProvisioningError, type VerifiedCandidate } from "./config-verifier.js";
 
 export type ApplyStage = "verify" | "write" | "apply" | "self-test" | "done";
 
@@ -42,24 +33,6 @@ export interface ApplyReport {
   rolledBack: boolean;
   problems?: ConfigProblem[];
   durationMs: number;
-}
-
-export class ProvisioningError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly problems?: ConfigProblem[],
-  ) {
-    super(message);
-    this.name = "ProvisioningError";
-  }
-}
-
-export interface VerifiedCandidate {
-  config: PillarConfig;
-  sha256: string;
-  signed: boolean;
-  keyId?: string;
 }
 
 export interface ConfigApplierDeps {
@@ -110,7 +83,8 @@ async function withTimeout<T>(task: (signal: AbortSignal) => Promise<T>, ms: num
  * 3. replace FILE (+ .sig) crash-safely (signed-pair-store).
  * 4. applyConfig(new), then the self-test. On success FILE.trial is removed: committed.
  * 5. on failure: put FILE.prev back, applyConfig(previous), remove FILE.trial; report.
- * A crash between 2 and 4 leaves FILE.trial: `recoverConfigDir` rolls back on the next start.
+ * A crash between 2 and 4 leaves FILE.trial: `recoverConfigDir` (config-recovery.ts) rolls back
+ * on the next start.
  */
 export class ConfigApplier {
   /** Applies run one at a time, in arrival order (serial, MQTT, boot partition). */
@@ -121,45 +95,9 @@ export class ConfigApplier {
     this.log = deps.log ?? moduleLogger("config-applier");
   }
 
-  /** Check a candidate without touching anything; throws ProvisioningError. */
+  /** Check a candidate without touching anything; throws ProvisioningError (config-verifier.ts). */
   async verify(c: ConfigCandidate): Promise<VerifiedCandidate> {
-    const text = Buffer.from(c.bytes).toString("utf8");
-    let config: PillarConfig;
-    try {
-      config = validateConfig(parseJsonText(text, c.source), c.source);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new ProvisioningError("invalid_config", err.message, err.problems);
-      throw err;
-    }
-    const running = this.deps.current();
-    const required = running.pillar.mode === "production" || config.pillar.mode === "production";
-    const hasSig = c.signature !== undefined && c.signature.trim() !== "";
-    const keyPath = this.deps.publicKeyPath ?? (await resolveFleetPublicKey(running));
-    const sha = sha256Hex(c.bytes);
-    if (!hasSig) {
-      if (required)
-        throw new ProvisioningError(
-          "unsigned",
-          `refused: ${running.pillar.mode === "production" ? "this pillar is" : "the new config is"} in production mode and the config is not signed`,
-        );
-      return { config, sha256: sha, signed: false };
-    }
-    if (!keyPath) {
-      if (required)
-        throw new ProvisioningError(
-          "no_key",
-          "refused: no fleet public key installed to check the signature (/etc/alarm-pillar/fleet.pub)",
-        );
-      this.log.warn("config is signed but no fleet public key is installed: signature not checked");
-      return { config, sha256: sha, signed: false };
-    }
-    try {
-      const v = verifySignatureText(c.bytes, c.signature, await readPublicKey(keyPath), "config");
-      return { config, sha256: sha, signed: true, keyId: v.keyId };
-    } catch (err) {
-      if (err instanceof SignatureError) throw new ProvisioningError(err.code, `refused: ${err.message}`);
-      throw err;
-    }
+    return verifyCandidate(c, { running: this.deps.current(), publicKeyPath: this.deps.publicKeyPath, log: this.log });
   }
 
   /**
@@ -303,36 +241,4 @@ export class ConfigApplier {
       return `ROLLBACK FAILED: ${(err as Error).message}`;
     }
   }
-}
-
-/**
- * Run before the pillar loads its config: remove temp files of a killed write, roll back a
- * config that never passed its self-test (FILE.trial names it), drop stale signature lines.
- */
-export async function recoverConfigDir(
-  configPath: string,
-  log: Logger = moduleLogger("config-applier"),
-): Promise<{ removedTemps: string[]; rolledBack: boolean }> {
-  const removedTemps = await removeLeftoverTemps(configPath);
-  let rolledBack = false;
-  const trial = (await readIfExists(`${configPath}.trial`))?.toString("utf8").trim();
-  if (trial !== undefined) {
-    const current = await readIfExists(configPath);
-    const prev = await readIfExists(`${configPath}.prev`);
-    if (current && sha256Hex(current) === trial && prev) {
-      const prevSig = (await readIfExists(`${configPath}.prev.sig`))?.toString("utf8");
-      await replaceSignedPair(configPath, prev, prevSig, "recover");
-      rolledBack = true;
-      log.warn({ configPath }, "the last applied config never passed its self-test: rolled back to the previous one");
-    }
-    await unlink(`${configPath}.trial`);
-    await fsyncDir(dirname(configPath));
-  }
-  await compactSignature(configPath);
-  await compactSignature(`${configPath}.prev`);
-  // A kill while the very first .prev was being written can leave its .sig alone.
-  if (!(await readIfExists(`${configPath}.prev`)) && (await readIfExists(`${configPath}.prev.sig`)))
-    await unlink(`${configPath}.prev.sig`);
-  if (removedTemps.length) log.info({ removedTemps }, "removed leftover temp files");
-  return { removedTemps, rolledBack };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recoverConfigDir } from "../../src/provisioning/config-applier.js";
+import { recoverConfigDir } from "../../src/provisioning/config-recovery.js";
 import { sha256Hex } from "../../src/provisioning/config-signature.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
 import { Child } from "../support/child.js";

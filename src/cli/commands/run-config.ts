@@ -59,7 +59,7 @@ export async function resolveRunConfig(
   // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
   // below is then always a whole, confirmed config, and the flags apply on top of it.
   if (resolve(path) !== resolve(SIM_CONFIG)) {
-    const { recoverConfigDir } = await import("../../provisioning/config-applier.js");
+    const { recoverConfigDir } = await import("../../provisioning/config-recovery.js");
     await recoverConfigDir(path, moduleLogger("config-applier"));
   }
   const doc = parseJsonText(await readFile(path, "utf8"), path) as { [k: string]: unknown; pillar?: object };
