@@ -1,32 +1,14 @@
-import mqtt, { type IStore, type MqttClient } from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import type { PillarBus } from "../bus/events.js";
 import { maskUrl } from "../log/logger.js";
 import { CertExpiryWatch } from "../security/cert-expiry.js";
-import {
-  loadTlsMaterial,
-  TlsFileWatcher,
-  type CertInfo,
-  type TlsMaterial,
-  type TlsSettings,
-} from "../security/tls-credentials.js";
+import { loadTlsMaterial, TlsFileWatcher, type CertInfo, type TlsMaterial } from "../security/tls-credentials.js";
 import { isPlaintextUrl } from "../security/transport-policy.js";
-import { NullStore } from "./null-store.js";
 import { PillarTopics, topicMatches } from "./topics.js";
+import { type UplinkSettings, uplinkClientOptions } from "./uplink-client-options.js";
 
-export interface UplinkSettings {
-  url: string;
-  /** Other nodes of a clustered broker, tried in turn after `url` (docs/scale.md). */
-  failoverUrls?: string[];
-  clientId: string;
-  username?: string;
-  password?: string;
-  keepaliveS: number;
-  connectTimeoutMs: number;
-  reconnectMs: number;
-  /** Mutual TLS (mqtts:// and wss://): CA, client certificate and key files, re-read on change. */
-  tls?: TlsSettings;
-}
+export type { UplinkSettings } from "./uplink-client-options.js";
 
 /** Said once per process, not at every restart of the services. */
 let plaintextNoted = false;
@@ -40,21 +22,6 @@ export interface UplinkOptions {
   location?: () => { lat: number; lon: number; address: string; district: string };
   bus: PillarBus;
   log: Logger;
-}
-
-/**
- * MQTT.js's `servers` option for a broker with failover nodes: on each new connection attempt
- * the client takes the next entry (url first), so a pillar whose node died lands on another.
- */
-function brokerList(s: UplinkSettings): { servers?: { host: string; port: number; protocol: "mqtt" | "mqtts" }[] } {
-  if (!s.failoverUrls?.length) return {};
-  return {
-    servers: [s.url, ...s.failoverUrls].map((u) => {
-      const url = new URL(u);
-      const protocol = url.protocol === "mqtts:" ? "mqtts" : "mqtt";
-      return { host: url.hostname, port: Number(url.port || (protocol === "mqtts" ? 8883 : 1883)), protocol };
-    }),
-  };
 }
 
 type Handler = (topic: string, payload: Buffer) => void;
@@ -121,40 +88,13 @@ export class MqttUplink {
 
   private connect(): void {
     const { settings: s } = this.opts;
-    const m = this.material;
-    const client = mqtt.connect(s.url, {
-      ...brokerList(s),
-      clientId: s.clientId,
-      username: s.username,
-      password: s.password,
-      keepalive: s.keepaliveS,
-      connectTimeout: s.connectTimeoutMs,
-      reconnectPeriod: s.reconnectMs,
-      // A persistent session: commands (e.g. incident.ack) sent while the pillar reconnects are
-      // kept by the broker and delivered; each carries issuedAt, so a stale one is refused.
-      // Only the broker keeps a session: outgoing messages stay in the journal (NullStore below).
-      clean: false,
-      resubscribe: false,
-      queueQoSZero: false,
-      protocolVersion: 4,
-      // Never call client.reconnect(): it swaps this for MQTT.js's default resend store.
-      outgoingStore: new NullStore() as unknown as IStore,
-      ...(m
-        ? {
-            ca: m.ca,
-            cert: m.cert,
-            key: m.key,
-            rejectUnauthorized: true,
-            ...(s.tls?.serverName ? { servername: s.tls.serverName } : {}),
-          }
-        : {}),
-      will: {
+    const client = mqtt.connect(
+      s.url,
+      uplinkClientOptions(s, this.material, {
         topic: this.topics.status,
         payload: Buffer.from(JSON.stringify(this.statusPayload("offline", "connection lost"))),
-        qos: 1,
-        retain: true,
-      },
-    });
+      }),
+    );
     this.client = client;
     client.on("connect", () => client === this.client && this.onConnect());
     client.on("close", () => client === this.client && this.onClose());
