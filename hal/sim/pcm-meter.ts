@@ -32,8 +32,11 @@ export function toneShare(x: Int16Array, hz: number, rate = METER_RATE): number 
 }
 
 /**
- * Keeps the last `keepS` seconds of mono 16-bit PCM as it arrives (with arrival times) and
- * measures it in windows: RMS and the share of one frequency.
+ * Keeps the mono 16-bit PCM that arrived in the last `keepS` seconds of wall-clock time (and
+ * never more than `keepS` seconds of samples) with arrival times, and measures it in windows: RMS
+ * and the share of one frequency. The age bound matters on a long run: sound comes in short
+ * bursts (prompts, a call), so a bound on samples alone fills up over many minutes and holds
+ * megabytes of old sound nobody will measure (the soak saw it as RSS growth).
  */
 export class PcmMeter {
   /** Raw s16le chunks as they came (converted only when measured: keeping them costs nothing). */
@@ -45,8 +48,13 @@ export class PcmMeter {
   push(data: Buffer, at = Date.now()): void {
     this.chunks.push({ at, data });
     this.bytes += data.length;
-    while (this.bytes - (this.chunks[0]?.data.length ?? 0) > this.keepS * METER_RATE * 2) {
-      this.bytes -= this.chunks.shift()!.data.length;
+    const oldest = at - this.keepS * 1000;
+    while (this.chunks.length > 1) {
+      const first = this.chunks[0]!;
+      const overSize = this.bytes - first.data.length > this.keepS * METER_RATE * 2;
+      if (!overSize && first.at >= oldest) break;
+      this.bytes -= first.data.length;
+      this.chunks.shift();
     }
   }
 

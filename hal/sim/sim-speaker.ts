@@ -117,6 +117,7 @@ export class SimSpeaker extends FfmpegSpeaker {
 
   beep(ms: number, hz = 880, volume = this.volume): void {
     this.beeps.push({ at: Date.now(), ms, hz });
+    if (this.beeps.length > 1000) this.beeps.splice(0, 100); // a long run (the soak) beeps forever
     if (!this.air) return;
     const sine = `sine=frequency=${hz}:duration=${ms / 1000}:sample_rate=48000`;
     const args = ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", sine];
