@@ -10,7 +10,8 @@ import {
   type Speaker,
 } from "./audio.js";
 import { OggOpusWriter } from "./audio-ogg.js";
-import { RtpProcessSource, SupervisedRtpProcess, spawnTied, stopChild, type CommandLine } from "./camera-process.js";
+import { RtpProcessSource, SupervisedRtpProcess, type CommandLine } from "./camera-process.js";
+import { spawnTied, stopChild } from "./tied-process.js";
 import { Listeners } from "./listeners.js";
 import { SerialOps } from "./serial-ops.js";
 

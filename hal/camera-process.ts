@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { existsSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import type { Writable } from "node:stream";
 import type { Logger } from "pino";
 import { settleWithin, withDeadline } from "./deadline.js";
 import { Listeners } from "./listeners.js";
 import { SerialOps } from "./serial-ops.js";
+import { spawnTied, stopChild } from "./tied-process.js";
 
 /**
  * One command of a pipeline: `[command, args, env?]`; `{port}` in an argument becomes the RTP
@@ -26,18 +26,6 @@ export interface RtpProcessOptions {
   maxBackoffMs?: number;
   /** Feeds the first process's stdin (a simulated capsule's sound) while it runs; returns a detach. */
   feedStdin?: (stdin: Writable) => () => void;
-}
-
-const SETPRIV = "/usr/bin/setpriv";
-const hasSetpriv = existsSync(SETPRIV);
-
-/**
- * Spawn a helper process that dies with the pillar: through util-linux `setpriv --pdeathsig
- * KILL` (it execs the command, so the pid is the command's), the kernel kills it when the
- * pillar process dies, even by SIGKILL or a crash — no orphaned encoder keeps the camera busy.
- */
-export function spawnTied(cmd: string, args: readonly string[], o: SpawnOptions): ChildProcess {
-  return hasSetpriv ? spawn(SETPRIV, ["--pdeathsig", "KILL", "--", cmd, ...args], o) : spawn(cmd, [...args], o);
 }
 
 /** Put the local RTP port into an argument list. */
@@ -246,8 +234,6 @@ export class SupervisedRtpProcess {
 }
 
 const SOCKET_DEADLINE_MS = 2000;
-/** After SIGTERM, SIGKILL follows after this; after twice this the wait gives up (logged). */
-const KILL_AFTER_MS = 1500;
 
 /** Close a UDP socket; resolves on its close or, at the latest, after a deadline. */
 export async function closeSocket(s: Socket): Promise<void> {
@@ -262,25 +248,6 @@ export async function closeSocket(s: Socket): Promise<void> {
     SOCKET_DEADLINE_MS,
     undefined,
   );
-}
-
-/**
- * SIGTERM, then SIGKILL after 1.5 s; resolves once the process is gone, or after a final
- * deadline (a process that never started has no exit to wait for).
- */
-export function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return Promise.resolve();
-  const gone = new Promise<void>((resolve) => {
-    const t = setTimeout(() => c.kill("SIGKILL"), KILL_AFTER_MS);
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    c.once("exit", done);
-    c.once("error", done);
-    c.kill("SIGTERM");
-  });
-  return settleWithin(gone, KILL_AFTER_MS * 3, undefined);
 }
 
 /** A source (camera, microphone) whose RTP comes from one supervised process pipeline. */

@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import { volumeFactor } from "../audio.js";
 import { FfmpegSpeaker } from "../audio-drivers.js";
-import { spawnTied, stopChild } from "../camera-process.js";
+import { spawnTied, stopChild } from "../tied-process.js";
 import type { SimControl } from "../sim-controls.js";
 import { PcmMeter } from "./pcm-meter.js";
 import type { AirSource, SimAir } from "./sim-air.js";

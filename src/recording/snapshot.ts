@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { spawnTied } from "../../hal/camera-process.js";
+import { spawnTied } from "../../hal/tied-process.js";
 import type { PillarBus } from "../bus/events.js";
 import type { MediaSample } from "./media-samples.js";
 

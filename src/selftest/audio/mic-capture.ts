@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Microphone } from "../../../hal/audio.js";
 import { OggOpusWriter } from "../../../hal/audio-ogg.js";
-import { spawnTied, stopChild } from "../../../hal/camera-process.js";
+import { spawnTied, stopChild } from "../../../hal/tied-process.js";
 import { analyseBlocks, type Block } from "./goertzel.js";
 
 /** The capture is decoded at this rate (enough for tones up to 3 kHz). */

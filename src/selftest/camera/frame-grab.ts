@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Camera } from "../../../hal/camera.js";
-import { spawnTied } from "../../../hal/camera-process.js";
+import { spawnTied } from "../../../hal/tied-process.js";
 import { type AccessUnit, H264Assembler } from "../../recording/media-samples.js";
 
 /** Size of the gray frames the checks measure (enough for sharpness, cheap to compute in an interpreter). */
