@@ -1,14 +1,26 @@
 import type { LedPatternName } from "../../leds/led-service.js";
-import { type Check, type CheckContext, fail, pass, skip } from "../check.js";
+import { type Check, type CheckContext, type CheckOutcome, fail, pass, skip } from "../check.js";
 
 /** A closed contact is given this long to open (someone pressing it) before it counts as stuck. */
 const RELEASE_GRACE_MS = 3000;
 const PRESS_TIMEOUT_MS = 30_000;
 const CONFIRM_TIMEOUT_MS = 60_000;
 
-/** A fault of the line itself (not one the self-test raised). */
-const lineFault = (ctx: CheckContext, component: string) =>
-  ctx.faults.list().find((f) => f.component === component && !f.code.startsWith("selftest."));
+/**
+ * A check of an input line's contact (button, tamper switch): a fault of the line itself (not
+ * one the self-test raised) fails it whatever the contact reads; else `contact` decides.
+ */
+function lineCheck(c: Omit<Check, "run"> & { contact(ctx: CheckContext): Promise<CheckOutcome> }): Check {
+  const { contact, ...check } = c;
+  return {
+    ...check,
+    async run(ctx) {
+      const f = ctx.faults.list().find((x) => x.component === c.component && !x.code.startsWith("selftest."));
+      if (f) return fail(`the ${c.component} line is failed: ${f.message}`, "failed");
+      return contact(ctx);
+    },
+  };
+}
 
 /** Waits until `read()` is false, at most `ms`. */
 async function opens(read: () => boolean, ms: number, signal: AbortSignal): Promise<boolean> {
@@ -18,20 +30,18 @@ async function opens(read: () => boolean, ms: number, signal: AbortSignal): Prom
 }
 
 /** The button line works and its contact is open (not stuck, not held). */
-export const buttonContactCheck: Check = {
+export const buttonContactCheck: Check = lineCheck({
   id: "button.contact",
   component: "button",
   title: "button: contact not stuck",
   required: true,
-  async run(ctx) {
-    const f = lineFault(ctx, "button");
-    if (f) return fail(`the button line is failed: ${f.message}`, "failed");
+  async contact(ctx) {
     const b = ctx.drivers.io.button;
     if (!(await opens(() => b.read(), RELEASE_GRACE_MS, ctx.signal)))
       return fail(`the button contact stays closed (${RELEASE_GRACE_MS / 1000} s and more): stuck`, "closed");
     return pass("contact open", "open");
   },
-};
+});
 
 /** The installer presses the button; the press is a real press (it reaches the center as such). */
 export const buttonPressCheck: Check = {
@@ -105,15 +115,13 @@ export const serialCheck: Check = {
 };
 
 /** The tamper switch: closed is the normal state of a locked pillar. */
-export const tamperCheck: Check = {
+export const tamperCheck: Check = lineCheck({
   id: "tamper.state",
   component: "tamper",
   title: "tamper switch closed",
   required: false,
-  async run(ctx) {
-    const f = lineFault(ctx, "tamper");
-    if (f) return fail(`the tamper line is failed: ${f.message}`, "failed");
+  async contact(ctx) {
     const open = ctx.drivers.io.tamper.read();
     return open ? fail("the tamper switch is open (door or cover open?)", "open") : pass("closed", "closed");
   },
-};
+});
