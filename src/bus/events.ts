@@ -29,6 +29,8 @@ export interface BusEvents {
   /** `message` may say what the fault cost (e.g. what a damaged journal lost). */
   "fault.cleared": { component: string; code: string; at: number; message?: string };
   "incident.state": { state: IncidentState; incidentId: string | null; at: number };
+  /** A press counted on the open incident (the first one too, after its `incident.state`). */
+  "incident.press": { incidentId: string; press: number; at: number };
   "uplink.connected": { at: number };
   "uplink.disconnected": { at: number; reason?: string };
   "outbox.changed": { depth: number; bytes: number };

@@ -101,7 +101,8 @@ export class CallService {
     );
     this.offs.push(
       ...this.signal.listen(freshness, center),
-      bus.on("incident.state", (s) => void this.onIncident(s.state, s.incidentId)),
+      bus.on("incident.state", (s) => this.onIncident(s.state, s.incidentId).catch((err) => this.offerFailed(err))),
+      bus.on("incident.press", (p) => this.onRepeatPress(p.incidentId).catch((err) => this.offerFailed(err))),
       bus.on("uplink.connected", () => this.onReconnect()),
       camera.onPacket((p) => this.session?.peer.sendVideo(p)),
       this.d.mic.onRtp((p) => (this.session?.talking ? this.session.peer.sendAudio(p) : undefined)),
@@ -174,6 +175,26 @@ export class CallService {
     } else if (state === "idle" && s?.kind === "alarm") {
       await this.end("incident_closed", s);
     }
+  }
+
+  /**
+   * A press on an open incident whose call is over (the officer hung up, the call limit, a console
+   * that never came back): the caller is asking to talk again, so a new alarm call is offered.
+   * A press during a live alarm call changes nothing.
+   */
+  private async onRepeatPress(incidentId: string): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    if (this.incident.incidentId !== incidentId || this.incident.state === "idle") return;
+    const s = this.session;
+    if (s?.kind === "alarm" || !this.d.settings().enabled) return;
+    if (s) await this.end("alarm", s);
+    this.d.log.info({ incidentId }, "press on an open incident with no call: offering a new alarm call");
+    await this.offer("alarm", incidentId, "primary", null);
+  }
+
+  /** An alarm offer that failed (camera, WebRTC) is logged; the next press tries again. */
+  private offerFailed(err: unknown): void {
+    this.d.log.error({ err: (err as Error).message }, "alarm call could not be offered");
   }
 
   /** Peer connections open now (the active one and any still closing). */

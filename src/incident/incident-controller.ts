@@ -120,6 +120,7 @@ export class IncidentController {
       data: { press: this.presses, incidentState: this.state },
     });
     this.persist();
+    if (this.incidentId) this.o.bus.emit("incident.press", { incidentId: this.incidentId, press: this.presses, at });
   }
 
   private setState(state: IncidentState, at: number): void {
