@@ -20,7 +20,7 @@ import { officerVoiceWav } from "../call/helpers/call-rig.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
-import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
+import { DIST_ENTRY, SERVICE_ENV, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { cpuSeconds, percentile, round, rssMb } from "./proc-stats.js";
 
@@ -36,7 +36,13 @@ export async function runCallBench(
   });
   doc.broker = { ...doc.broker, url: mosq.url };
   // the production form, as the Pi's service runs it: the built bundle with the service's Node flags
-  const pillar = new PillarProcess(await PillarProcess.writeConfig(dir, doc), [], DIST_ENTRY, SERVICE_NODE_FLAGS);
+  const pillar = new PillarProcess(
+    await PillarProcess.writeConfig(dir, doc),
+    [],
+    DIST_ENTRY,
+    SERVICE_NODE_FLAGS,
+    SERVICE_ENV,
+  );
   let chrome: Awaited<ReturnType<typeof startChromium>> | undefined;
   let console_: ConsoleServer | undefined;
   const center = await mqtt.connectAsync(mosq.url, { clientId: "bench-center", protocolVersion: 4 });

@@ -77,6 +77,8 @@ async function outboxRate(): Promise<Record<string, number>> {
 export const DIST_ENTRY = fileURLToPath(new URL("../../dist/pillar.mjs", import.meta.url));
 /** The Node.js flags of the systemd service (scripts/alarm-pillar.service). */
 export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=1", "--lite-mode", "--expose-gc"];
+/** The malloc settings of the systemd service (its `Environment=` lines, which say why). */
+export const SERVICE_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "65536" };
 
 /** `pillar run` as its own process: cold start to the retained online status, then idle cost. */
 async function processFigures(broker: TestMosquitto): Promise<Record<string, number>> {
@@ -103,7 +105,13 @@ async function processFigures(broker: TestMosquitto): Promise<Record<string, num
     await watcher.subscribeAsync(`pillar/v1/${id}/status`, { qos: 1 });
     const t0 = performance.now();
     // the production form: the bundle `npm run build` makes (what the Pi's service runs)
-    const proc = new PillarProcess(config, [], DIST_ENTRY, run === 3 ? [] : SERVICE_NODE_FLAGS);
+    const proc = new PillarProcess(
+      config,
+      [],
+      DIST_ENTRY,
+      run === 3 ? [] : SERVICE_NODE_FLAGS,
+      run === 3 ? {} : SERVICE_ENV,
+    );
     await proc.start();
     await waitFor(() => onlineAt, "online status");
     starts.push(onlineAt - t0);

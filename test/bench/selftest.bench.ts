@@ -6,7 +6,7 @@ import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { sleep } from "../support/wait.js";
-import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
+import { DIST_ENTRY, SERVICE_ENV, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
 import { cpuSeconds, round } from "./proc-stats.js";
 
 const CLK_TCK = 100;
@@ -56,7 +56,7 @@ async function supervisionCpu(dir: string): Promise<Record<string, number>> {
       selftest: { intervalS },
     }),
   );
-  const proc = new PillarProcess(config, [], DIST_ENTRY, SERVICE_NODE_FLAGS);
+  const proc = new PillarProcess(config, [], DIST_ENTRY, SERVICE_NODE_FLAGS, SERVICE_ENV);
   try {
     await proc.start();
     const pid = proc.pid!;

@@ -9,7 +9,7 @@ import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
 import { TestPki } from "../support/test-pki.js";
-import { DIST_ENTRY, pressToCenter, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
+import { DIST_ENTRY, pressToCenter, SERVICE_ENV, SERVICE_NODE_FLAGS } from "./press-path.bench.js";
 
 const ACL = fileURLToPath(new URL("../../scripts/mosquitto/alarm-pillar.acl", import.meta.url));
 
@@ -90,7 +90,7 @@ async function coldStart(
       });
       await watcher.subscribeAsync("pillar/v1/test-001/status", { qos: 1 });
       t0 = performance.now();
-      const proc = new PillarProcess(config, [], entry, entry ? SERVICE_NODE_FLAGS : []);
+      const proc = new PillarProcess(config, [], entry, entry ? SERVICE_NODE_FLAGS : [], entry ? SERVICE_ENV : {});
       await proc.start();
       await waitFor(() => onlineAt, "online status over mutual TLS", 30_000);
       starts.push(onlineAt - t0);

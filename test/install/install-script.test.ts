@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from "../bench/press-path.bench.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const run = promisify(execFile);
@@ -114,6 +115,10 @@ describe("the systemd unit", () => {
       expect(text).toMatch(/^WatchdogSec=\d+$/m);
       expect(text).toMatch(/^NotifyAccess=all$/m);
       expect(text).toMatch(/^ProtectSystem=strict$/m);
+      // the bench and the soak run the pillar as this unit does: the same Node flags and malloc settings
+      expect(text).toContain(`/usr/bin/node ${SERVICE_NODE_FLAGS.join(" ")} `);
+      for (const [k, v] of Object.entries(SERVICE_ENV))
+        expect(text).toMatch(new RegExp(`^Environment=${k}=${v}$`, "m"));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

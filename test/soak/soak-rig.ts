@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST_ENTRY, SERVICE_NODE_FLAGS } from "../bench/press-path.bench.js";
+import { DIST_ENTRY, SERVICE_ENV, SERVICE_NODE_FLAGS } from "../bench/press-path.bench.js";
 import { rssMb } from "../bench/proc-stats.js";
 import { NodeOfficer } from "../call/helpers/node-officer.js";
 import { TestCenter } from "../support/center.js";
@@ -105,7 +105,13 @@ export async function startSoak(o: {
     call: { bindAddress: "127.0.0.1" },
   });
   doc.broker = { ...doc.broker, url: mosq.url };
-  const pillar = new PillarProcess(await PillarProcess.writeConfig(dir, doc), [], DIST_ENTRY, SERVICE_NODE_FLAGS);
+  const pillar = new PillarProcess(
+    await PillarProcess.writeConfig(dir, doc),
+    [],
+    DIST_ENTRY,
+    SERVICE_NODE_FLAGS,
+    SERVICE_ENV,
+  );
   const center = new TestCenter(mosq.url);
   const officer = new NodeOfficer("soak-officer", mosq.url, id);
   const samples: SoakSample[] = [];
