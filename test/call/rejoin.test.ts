@@ -29,8 +29,10 @@ describe("call re-join: grace and unclaimed offers", () => {
     await waitFor(() => dying.offers.find((o) => o.rejoin === true), "the re-join offer");
     await waitFor(() => dying.lastState(sessionId)?.state === "ended", "ended after the grace", 20_000);
     expect(dying.lastState(sessionId)).toMatchObject({ state: "ended", reason: "connection_lost", officer: "anna" });
+    // The old page's peer dying and the new page's request race: whichever the pillar sees first
+    // names the wait ("connection_lost" or "rejoin"); either way there is one wait, then the end.
     const rejoining = states.find((s) => s.state === "rejoining");
-    expect(rejoining).toEqual({ state: "rejoining", reason: "rejoin" });
+    expect(["rejoin", "connection_lost"]).toContain(rejoining?.reason);
     expect(states.map((s) => s.state)).toEqual(["offered", "connected", "answered", "rejoining", "ended"]);
     expect(rig.call.snapshot()).toBeNull();
     await waitFor(() => !rig.feed.isRunning() && rig.speaker.pid() === undefined, "camera and speaker released");
