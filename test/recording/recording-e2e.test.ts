@@ -193,7 +193,10 @@ describe("incident clips from a real pillar process (sim camera, ffprobe)", () =
     expect(times.every((t, i) => i === 0 || t > times[i - 1]!)).toBe(true);
     const p = await probe(file);
     // The camera's restart gap is in the index's wall-clock span but not in the media (timestamps
-    // continue monotonic across it), so the media may be shorter than the span, never longer.
-    expect(p.durationS).toBeLessThan((Date.parse(clip.end) - Date.parse(clip.start)) / 1000 + 1);
+    // continue monotonic across it), so the media may be shorter than the span. It may be longer
+    // by the encoder's start-up lag: the timeline is anchored at the first frame's arrival and then
+    // follows the camera's own clock (a loaded CI run measured 1.005 s over); within 2 s, as the
+    // other clip tests.
+    expect(p.durationS).toBeLessThan((Date.parse(clip.end) - Date.parse(clip.start)) / 1000 + 2);
   }, 180_000);
 });
