@@ -168,13 +168,16 @@ export class CallService {
     await new Promise((r) => setImmediate(r));
     if (this.incident.incidentId !== incidentId || this.incident.state !== state) return;
     const s = this.session;
-    if (state === "alarm") {
-      if (s?.kind === "alarm" && s.incidentId === incidentId) return;
-      if (s) await this.end("alarm", s);
-      await this.offer("alarm", incidentId, "primary", null);
-    } else if (state === "idle" && s?.kind === "alarm") {
-      await this.end("incident_closed", s);
-    }
+    if (state === "alarm" && incidentId) await this.alarmCall(incidentId);
+    else if (state === "idle" && s?.kind === "alarm") await this.end("incident_closed", s);
+  }
+
+  /** An alarm call for `incidentId` unless one lives: a look-in (or another incident's call) ends first. */
+  private async alarmCall(incidentId: string): Promise<void> {
+    const s = this.session;
+    if (s?.kind === "alarm" && s.incidentId === incidentId) return;
+    if (s) await this.end("alarm", s);
+    await this.offer("alarm", incidentId, "primary", null);
   }
 
   /**
@@ -185,11 +188,7 @@ export class CallService {
   private async onRepeatPress(incidentId: string): Promise<void> {
     await new Promise((r) => setImmediate(r));
     if (this.incident.incidentId !== incidentId || this.incident.state === "idle") return;
-    const s = this.session;
-    if (s?.kind === "alarm" || !this.d.settings().enabled) return;
-    if (s) await this.end("alarm", s);
-    this.d.log.info({ incidentId }, "press on an open incident with no call: offering a new alarm call");
-    await this.offer("alarm", incidentId, "primary", null);
+    await this.alarmCall(incidentId);
   }
 
   /** An alarm offer that failed (camera, WebRTC) is logged; the next press tries again. */
