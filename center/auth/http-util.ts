@@ -39,11 +39,19 @@ export function sendJson(
   res.end(JSON.stringify(body));
 }
 
-/** The value of one cookie, or undefined. */
+/** The value of one cookie, or undefined (also for a malformed one: a bad cookie is no session, not an error). */
 export function cookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? "").split(";")) {
+  const header = req.headers.cookie ?? "";
+  if (header.length > 8192) return undefined;
+  for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { HttpError } from "../auth/http-util.js";
 import { officerStamp, passCenterGate, tapPublished } from "./center-gate.js";
 import type { CenterParts, Officer } from "./center-hooks.js";
 import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
@@ -9,6 +10,7 @@ import { checkPublish } from "./page-publish.js";
 import { PillarBridge } from "./pillar-bridge.js";
 import type { PillarMsg } from "./pillar-messages.js";
 import { requestProblem } from "./request-guard.js";
+import { applySecurityHeaders, securityHeaders } from "./security-headers.js";
 import { webBundle } from "./web-bundle.js";
 
 export interface ConsoleOptions {
@@ -35,6 +37,8 @@ export interface ConsoleOptions {
 /** A page that reads slower than this much backlog is cut off (it reconnects and gets a snapshot). */
 const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
 const MAX_STREAMS = 200;
+/** A page's publish (an SDP offer or answer is the largest, < 64 KiB). */
+const MAX_PUBLISH_BYTES = 128 * 1024;
 
 /**
  * `pillar console`: the officers' page (center/web, built by esbuild at start) and its bridge to
@@ -50,11 +54,13 @@ export class ConsoleServer {
   private bridge: PillarBridge | undefined;
   private readonly streams = new Set<ServerResponse>();
   private readonly config: ConsoleConfig;
+  private readonly headers: Record<string, string>;
   /** This run of the server (pages tell a reconnect from a restart by it). */
   private readonly boot = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(private readonly o: ConsoleOptions) {
     this.config = o.config ?? parseConsoleConfig({});
+    this.headers = securityHeaders(this.config.tileUrl);
   }
 
   get port(): number {
@@ -122,26 +128,19 @@ export class ConsoleServer {
     }
   }
 
-  private securityHeaders(): Record<string, string> {
-    let tiles = "";
-    try {
-      if (this.config.tileUrl) tiles = ` ${new URL(this.config.tileUrl.replace(/[{}]/g, "")).origin}`;
-    } catch {
-      // not a URL: no tiles can load
-    }
-    return {
-      "content-security-policy": `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:${tiles}; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
-    };
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://console");
+    applySecurityHeaders(res, this.headers);
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json", ...this.securityHeaders() });
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify(body));
     };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://console");
+    } catch {
+      return json(400, { error: "not a request path" });
+    }
     try {
       const problem = requestProblem(req, this.config.allowedOrigins);
       if (problem) {
@@ -152,7 +151,7 @@ export class ConsoleServer {
       if (!gate) return;
       const file = req.method === "GET" ? (await webBundle()).get(url.pathname) : undefined;
       if (file) {
-        res.writeHead(200, { "content-type": file.type, "cache-control": "no-store", ...this.securityHeaders() });
+        res.writeHead(200, { "content-type": file.type, "cache-control": "no-store" });
         res.end(file.body);
         return;
       }
@@ -167,7 +166,11 @@ export class ConsoleServer {
       if (req.method === "POST" && url.pathname === "/api/sim/button") return json(...(await this.pressSimButton()));
       json(404, { error: `no route ${req.method} ${url.pathname.slice(0, 200)}` });
     } catch (err) {
-      json(500, { error: (err as Error).message });
+      // what a visitor sent wrong is a 4xx naming it; only the console's own faults are a 500
+      if (err instanceof HttpError) return json(err.status, { error: err.message });
+      if (err instanceof URIError) return json(400, { error: "malformed percent-encoding in the request path" });
+      this.o.log.error({ err: (err as Error).message, path: url.pathname.slice(0, 200) }, "request failed");
+      json(500, { error: "the console failed to answer this request" });
     }
   }
 
@@ -220,7 +223,7 @@ async function body(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > 128 * 1024) throw new Error("body too large");
+    if (size > MAX_PUBLISH_BYTES) throw new HttpError(413, `request body over ${MAX_PUBLISH_BYTES} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
