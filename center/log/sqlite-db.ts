@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { SqlDb } from "./sql-db.js";
@@ -7,7 +7,9 @@ import type { SqlDb } from "./sql-db.js";
  * SQLite through better-sqlite3 (synchronous, in-process): WAL journal so readers never block
  * the writer, `synchronous=NORMAL` (in WAL mode a commit survives a process crash; a power cut
  * may lose the last commits but never corrupts the file), a busy timeout for the CLI writing
- * users while a console server runs.
+ * users while a console server runs. The file holds password hashes and the incident log: a new
+ * file is created owner-only (0600) in a folder created owner-only (0700); SQLite gives its
+ * `-wal` and `-shm` files the main file's mode.
  */
 export class SqliteDb implements SqlDb {
   readonly dialect = "sqlite" as const;
@@ -19,7 +21,7 @@ export class SqliteDb implements SqlDb {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): SqliteDb {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") createOwnerOnly(path);
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -65,6 +67,17 @@ export class SqliteDb implements SqlDb {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+/** Creates the database's folder (0700) and file (0600) when missing; an existing one keeps its modes. */
+function createOwnerOnly(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (existsSync(path)) return;
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err; // created meanwhile: fine
   }
 }
 

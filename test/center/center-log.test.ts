@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -202,10 +202,15 @@ describe.each(engines)("incident log on $name", (engine) => {
 });
 
 describe("database addresses", () => {
-  it("opens SQLite for a sqlite: path, creating its folder", async () => {
+  it("opens SQLite for a sqlite: path, creating its folder (0700) and file (0600) owner-only", async () => {
     const dir = await mkdtemp(join(tmpdir(), "center-addr-"));
     const db: SqlDb = await openSqlDb(`sqlite:${join(dir, "x", "c.db")}`);
     expect(db.dialect).toBe("sqlite");
+    await SqlIncidentLog.open(db); // writes: the WAL and shared-memory files exist now
+    const mode = async (p: string) => (await stat(p)).mode & 0o777;
+    expect(await mode(join(dir, "x"))).toBe(0o700);
+    expect(await mode(join(dir, "x", "c.db"))).toBe(0o600);
+    expect(await mode(join(dir, "x", "c.db-wal"))).toBe(0o600);
     await db.close();
     await rm(dir, { recursive: true, force: true });
   });
