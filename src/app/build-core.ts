@@ -9,6 +9,7 @@ import { EventPublisher } from "../events/event-publisher.js";
 import { FaultRegistry } from "../faults/fault-registry.js";
 import { HealthService } from "../health/health-service.js";
 import { IncidentController } from "../incident/incident-controller.js";
+import { IncidentStatePublisher } from "../incident/incident-state-publisher.js";
 import { IncidentStore } from "../incident/incident-store.js";
 import { ButtonMonitor } from "../inputs/button-monitor.js";
 import { TamperMonitor } from "../inputs/tamper-monitor.js";
@@ -162,6 +163,15 @@ export async function buildCore(o: {
     commands,
     uplink,
     new UplinkWatch({ bus, uplink }),
+    new IncidentStatePublisher({
+      bus,
+      incidents,
+      uplink,
+      clock,
+      pillarId: () => c.pillar.id,
+      topic: () => uplink.topics.sub("incident"),
+      log: moduleLogger("incident", log),
+    }),
     health,
     control,
   ];

@@ -12,6 +12,7 @@ export interface IncidentSnapshot {
   openedAt: string | null;
   presses: number;
   acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
 }
 
 /**
@@ -99,6 +100,8 @@ export class IncidentController {
       openedAt: this.openedAt ? new Date(this.openedAt).toISOString() : null,
       presses: this.presses,
       acknowledgedBy: this.acknowledgedBy,
+      acknowledgedAt:
+        this.acknowledgedAt && this.state === "acknowledged" ? new Date(this.acknowledgedAt).toISOString() : null,
     };
   }
 
@@ -117,7 +120,8 @@ export class IncidentController {
     );
     this.o.events.publish("button.press", at, {
       incidentId: this.incidentId,
-      data: { press: this.presses, incidentState: this.state },
+      // openedAt: a center that missed the first press still counts from it
+      data: { press: this.presses, incidentState: this.state, openedAt: new Date(this.openedAt).toISOString() },
     });
     this.persist();
     if (this.incidentId) this.o.bus.emit("incident.press", { incidentId: this.incidentId, press: this.presses, at });

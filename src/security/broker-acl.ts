@@ -6,6 +6,7 @@
 export const PILLAR_WRITES = [
   "event",
   "status",
+  "incident",
   "health",
   "snapshot",
   "selftest",
