@@ -86,7 +86,11 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     ...(freeFailures !== undefined ? { freeFailures } : {}),
     ...(baseMs !== undefined ? { baseMs } : {}),
   };
-  const auth = new SessionAuth(accounts, log, new throttle.LoginThrottle(policy));
+  const auth = new SessionAuth(accounts, log, {
+    throttle: new throttle.LoginThrottle(policy),
+    trustedProxies: ctx.config?.trustedProxies ?? [],
+  });
+  await auth.start();
   const tap = new tapMod.LogTap(incidents, log);
   const clips = new clipLog.ClipLog(incidents.db);
   const clipPages = new clipRoutes.ClipRoutes(clips, incidents, {

@@ -3,6 +3,10 @@
  * failed logins cost nothing, each further one doubles the wait before the next attempt
  * (from `baseMs` up to `maxMs`). A successful login clears the record. Kept in memory and
  * bounded: at most `maxEntries` records, the oldest dropped first.
+ *
+ * Concurrency cannot bypass it: `reserve` counts the attempt as failed *before* the password is
+ * checked (a success clears it), and only one check per user and address runs at a time — a
+ * second attempt while one is being checked is refused like a due wait.
  */
 export interface ThrottlePolicy {
   freeFailures: number;
@@ -23,8 +27,23 @@ interface Entry {
   blockedUntil: number;
 }
 
+/** An attempt allowed to check its password: `succeeded()` clears the record, `done()` always. */
+export interface Reservation {
+  /** The wait the attempt imposes when the password was wrong (already recorded). */
+  waitIfWrong: number;
+  succeeded(): void;
+  /** The password was not checked after all (no room to check it): the attempt is not counted. */
+  cancel(): void;
+  /** Lets the next attempt of this user and address in. */
+  done(): void;
+}
+
+/** Until a check of this user and address ends: refused, with this wait (the check takes < 1 s). */
+const IN_CHECK_WAIT_MS = 1000;
+
 export class LoginThrottle {
   private readonly entries = new Map<string, Entry>();
+  private readonly checking = new Set<string>();
 
   constructor(
     private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE,
@@ -57,5 +76,34 @@ export class LoginThrottle {
 
   succeeded(user: string, ip: string): void {
     this.entries.delete(this.key(user, ip));
+  }
+
+  /**
+   * An attempt of `user` from `ip`: either a reservation (the failure already counted, released
+   * by `done()`), or the milliseconds to wait (a wait is due, or another check of this user and
+   * address is running).
+   */
+  reserve(user: string, ip: string): Reservation | { waitMs: number } {
+    const key = this.key(user, ip);
+    if (this.checking.has(key)) return { waitMs: IN_CHECK_WAIT_MS };
+    const wait = this.waitMs(user, ip);
+    if (wait > 0) return { waitMs: wait };
+    this.checking.add(key);
+    const before = this.entries.get(key);
+    const restore = before ? { ...before } : undefined;
+    const waitIfWrong = this.failed(user, ip);
+    let open = true;
+    return {
+      waitIfWrong,
+      succeeded: () => this.succeeded(user, ip),
+      cancel: () => {
+        if (restore) this.entries.set(key, restore);
+        else this.entries.delete(key);
+      },
+      done: () => {
+        if (open) this.checking.delete(key);
+        open = false;
+      },
+    };
   }
 }

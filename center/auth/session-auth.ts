@@ -3,8 +3,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { CenterAuth, CenterRoutes, Officer } from "../server/center-hooks.js";
 import type { Account, AccountStore } from "./accounts.js";
+import { CheckQueue, QueueFull } from "./check-queue.js";
+import { clientAddress } from "./client-address.js";
 import { HttpError, cookie, isTls, readJson, sendJson } from "./http-util.js";
 import { LoginThrottle } from "./login-throttle.js";
+import { safeNext } from "./next-path.js";
 
 export const SESSION_COOKIE = "center_session";
 const PAGE_DIR = new URL("./page/", import.meta.url);
@@ -15,21 +18,42 @@ const PAGES: Record<string, [string, string]> = {
 
 const officerOf = (a: Account): Officer => ({ id: a.name, name: a.name, role: a.role });
 
+export interface SessionAuthOptions {
+  throttle?: LoginThrottle;
+  checks?: CheckQueue;
+  /** Reverse proxies whose X-Forwarded-For names the client (client-address.ts). */
+  trustedProxies?: readonly string[];
+}
+
 /**
- * Officer login for the console: `POST /login` with JSON `{user, password}` sets the session
- * cookie (HttpOnly, SameSite=Strict, Secure over TLS); `POST /logout` ends it; `GET /api/me`
- * says who is logged in. Failed logins are slowed per user and client address (LoginThrottle):
- * while a wait is due, attempts are refused with 429 and `Retry-After`, the password unchecked.
+ * Officer login for the console: `POST /login` with JSON `{user, password, next?}` sets the
+ * session cookie (HttpOnly, SameSite=Strict, Secure over TLS) and answers the officer and where
+ * to go (`next`, only a path of the console: next-path.ts); `POST /logout` ends it; `GET /api/me`
+ * says who is logged in. Failed logins are slowed per user and client address (LoginThrottle,
+ * the attempt counted before its check, one check at a time): while a wait is due, attempts are
+ * refused with 429 and `Retry-After`, the password unchecked. Password checks go through a
+ * bounded queue (CheckQueue: 429/503 when full). The login page is served from memory (`start`).
  * The console server checks Origin and JSON on every state-changing request before this.
  */
 export class SessionAuth implements CenterAuth, CenterRoutes {
   readonly loginPath = "/login";
+  private readonly throttle: LoginThrottle;
+  private readonly checks: CheckQueue;
+  private pages: Promise<Map<string, [Buffer, string]>> | undefined;
 
   constructor(
     private readonly accounts: AccountStore,
     private readonly log: Logger,
-    private readonly throttle = new LoginThrottle(),
-  ) {}
+    private readonly o: SessionAuthOptions = {},
+  ) {
+    this.throttle = o.throttle ?? new LoginThrottle();
+    this.checks = o.checks ?? new CheckQueue();
+  }
+
+  /** Reads the login page and its script into memory (a flood of logins must not queue file reads). */
+  async start(): Promise<void> {
+    await this.page("/login");
+  }
 
   isPublic(pathname: string, method: string): boolean {
     if (method === "GET" || method === "HEAD") return pathname in PAGES;
@@ -43,11 +67,11 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, officer: Officer | null): Promise<boolean> {
-    const page = PAGES[url.pathname];
+    const page = await this.page(url.pathname);
     try {
       if (req.method === "GET" && page) {
         res.writeHead(200, { "content-type": page[1], "cache-control": "no-store" });
-        res.end(await readFile(new URL(page[0], PAGE_DIR)));
+        res.end(page[0]);
       } else if (req.method === "POST" && url.pathname === "/login") await this.login(req, res);
       else if (req.method === "POST" && url.pathname === "/logout") await this.logout(req, res, officer);
       else if (req.method === "GET" && url.pathname === "/api/me")
@@ -60,39 +84,58 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
     return true;
   }
 
+  private async page(pathname: string): Promise<[Buffer, string] | undefined> {
+    if (!(pathname in PAGES)) return undefined;
+    const load = async ([path, [file, type]]: [string, [string, string]]): Promise<[string, [Buffer, string]]> => [
+      path,
+      [await readFile(new URL(file, PAGE_DIR)), type],
+    ];
+    const pages = (this.pages ??= Promise.all(Object.entries(PAGES).map(load)).then((e) => new Map(e)));
+    return (await pages).get(pathname);
+  }
+
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const doc = await readJson(req, 4096);
     const user = typeof doc.user === "string" ? doc.user.trim() : "";
     const password = typeof doc.password === "string" ? doc.password : "";
     if (!user || !password || user.length > 64 || password.length > 256)
       throw new HttpError(400, "give user (at most 64 characters) and password (at most 256)");
-    const ip = req.socket.remoteAddress ?? "?";
-    const wait = this.throttle.waitMs(user, ip);
-    if (wait > 0) {
-      const s = Math.ceil(wait / 1000);
+    const ip = clientAddress(req, this.o.trustedProxies ?? []);
+    const attempt = this.throttle.reserve(user, ip);
+    if ("waitMs" in attempt) {
+      const s = Math.ceil(attempt.waitMs / 1000);
       this.log.warn({ user, ip, waitS: s }, "login refused: too many failed attempts");
-      return sendJson(
-        res,
-        429,
-        { error: `too many failed attempts: try again in ${s} s`, retryAfterS: s },
-        {
-          "retry-after": String(s),
-        },
-      );
+      const body = { error: `too many failed attempts: try again in ${s} s`, retryAfterS: s };
+      return sendJson(res, 429, body, { "retry-after": String(s) });
     }
-    const account = await this.accounts.verify(user, password);
+    let account: Account | null;
+    try {
+      account = await this.checks.run(ip, () => this.accounts.verify(user, password));
+    } catch (err) {
+      attempt.cancel(); // not checked: not a failure
+      if (!(err instanceof QueueFull)) throw err;
+      this.log.warn({ user, ip, status: err.status }, "login refused: too many password checks at once");
+      return sendJson(res, err.status, { error: err.message, retryAfterS: 1 }, { "retry-after": "1" });
+    } finally {
+      attempt.done();
+    }
     if (!account) {
-      const next = this.throttle.failed(user, ip);
+      const next = attempt.waitIfWrong;
       this.log.warn({ user, ip, nextWaitMs: next }, "login failed");
       return sendJson(res, 401, {
         error: "wrong user name or password",
         ...(next > 0 ? { retryAfterS: Math.ceil(next / 1000) } : {}),
       });
     }
-    this.throttle.succeeded(user, ip);
+    attempt.succeeded();
     const token = await this.accounts.openSession(account);
     this.log.info({ user: account.name, role: account.role, ip }, "officer logged in");
-    sendJson(res, 200, officerOf(account), { "set-cookie": this.cookieLine(req, token, 12 * 3600) });
+    sendJson(
+      res,
+      200,
+      { ...officerOf(account), next: safeNext(doc.next) },
+      { "set-cookie": this.cookieLine(req, token, 12 * 3600) },
+    );
   }
 
   private async logout(req: IncomingMessage, res: ServerResponse, officer: Officer | null): Promise<void> {

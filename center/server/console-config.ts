@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { type Static, Type } from "@sinclair/typebox";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { ConfigError, parseJsonText } from "../../src/config/config-errors.js";
@@ -68,6 +69,12 @@ export const ConsoleConfigSchema = Type.Object(
       maxProperties: 16,
       description: "headers the pillar sends with the upload (e.g. the storage's Authorization)",
     }),
+    trustedProxies: Type.Array(Type.String({ minLength: 2, maxLength: 45 }), {
+      default: [],
+      maxItems: 16,
+      description:
+        "addresses of reverse proxies in front of the console: from them (only), the client's address is read from X-Forwarded-For (the login throttle is per officer and client address)",
+    }),
     allowedOrigins: Type.Array(Type.String({ maxLength: 256 }), {
       default: [],
       maxItems: 32,
@@ -102,6 +109,11 @@ export function parseConsoleConfig(doc: unknown, source = "console config"): Con
   const c = copy as ConsoleConfig;
   if (!isTimeZone(c.timeZone))
     throw new ConfigError(source, [{ path: "/timeZone", message: `"${c.timeZone}" is not an IANA time zone` }]);
+  const proxy = c.trustedProxies.findIndex((a) => !isIP(a));
+  if (proxy >= 0)
+    throw new ConfigError(source, [
+      { path: `/trustedProxies/${proxy}`, message: `"${c.trustedProxies[proxy]}" is not an IP address` },
+    ]);
   return c;
 }
 

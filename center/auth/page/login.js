@@ -12,11 +12,16 @@ form.addEventListener("submit", async (e) => {
     const res = await fetch("/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ user: form.user.value, password: form.password.value }),
+      body: JSON.stringify({
+        user: form.user.value,
+        password: form.password.value,
+        next: new URLSearchParams(location.search).get("next") ?? "/",
+      }),
     });
     if (res.ok) {
-      const next = new URLSearchParams(location.search).get("next");
-      location.assign(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
+      // the server checked `next`: only a path of this console (center/auth/next-path.ts)
+      const body = await res.json().catch(() => ({}));
+      location.assign(typeof body.next === "string" && /^\/(?![/\\])/.test(body.next) ? body.next : "/");
       return;
     }
     const body = await res.json().catch(() => ({}));
