@@ -18,6 +18,8 @@ export interface ComposeOptions {
   /** What the run's flags say about this process, laid over every config the pillar takes. */
   overlay?: ConfigOverlay;
   provisionPort?: string;
+  /** Lock the data folder (one pillar per folder); `what` is what the refused process is told runs. */
+  lockDataDir?: { what: string };
   version: string;
   log: Logger;
 }
@@ -36,6 +38,7 @@ export function composePillar(o: ComposeOptions): PillarApp {
     overlay: o.overlay,
     drivers: createDrivers,
     features,
+    lockDataDir: o.lockDataDir,
   });
   features.push(
     // loaded lazily and guarded: without the WebRTC native module the pillar runs without calls

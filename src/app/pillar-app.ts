@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import type { PillarConfig } from "../../config/schema.js";
 import type { BusEvents } from "../bus/events.js";
@@ -5,6 +6,7 @@ import { LiveConfig } from "../config/live-config.js";
 import type { ClockSyncProbe } from "../events/clock-sync.js";
 import { rootLogger } from "../log/logger.js";
 import { type AppCore, buildCore } from "./build-core.js";
+import { DataDirLock } from "./data-dir-lock.js";
 import { createDrivers, type DriverFactory } from "./drivers.js";
 import type { Feature, Service } from "./feature.js";
 
@@ -23,6 +25,11 @@ export interface PillarAppOptions {
   overlay?: ConfigOverlay;
   /** A clock probe shared by many pillars in one process (the fleet simulator); started by its owner. */
   clock?: ClockSyncProbe;
+  /**
+   * Lock the data folder (`data-dir-lock.ts`) before anything in it is opened, and move the lock
+   * with a config that moves the folder; `what` is written into the lock file for the refused.
+   */
+  lockDataDir?: { what: string };
 }
 
 /** Config changes that need every service rebuilt; anything else applies live. */
@@ -54,6 +61,7 @@ export class PillarApp {
   private queue: Promise<unknown> = Promise.resolve();
   /** Presses confirmed while the incident controller was down (a restart): delivered after it. */
   private held: Press[] = [];
+  private lock: DataDirLock | undefined;
 
   constructor(private readonly opts: PillarAppOptions) {
     this.live = new LiveConfig(this.overlay(opts.config));
@@ -81,7 +89,13 @@ export class PillarApp {
     return run;
   }
 
+  /** The data folder's lock (with `lockDataDir`), e.g. to add the demo's page to what it says. */
+  get dataDirLock(): DataDirLock | undefined {
+    return this.lock;
+  }
+
   async start(): Promise<void> {
+    await this.lockDataDir();
     // Outside the queue: opening may apply a config (the boot partition's), which queues itself.
     if (!this.opened) {
       this.opened = true;
@@ -104,6 +118,8 @@ export class PillarApp {
       this.state = "stopped";
       if (this.opened) for (const f of [...(this.opts.features ?? [])].reverse()) await f.close?.();
       this.opened = false;
+      await this.lock?.stop();
+      this.lock = undefined;
     });
   }
 
@@ -161,6 +177,7 @@ export class PillarApp {
    * start (a restart stops the old I/O there, so the new driver can open the same lines).
    */
   private async startServices(signal?: AbortSignal, beforeStart?: () => Promise<void>): Promise<void> {
+    await this.lockDataDir();
     const drivers = await (this.opts.drivers ?? createDrivers)(this.config, this.log);
     const { core, services } = await buildCore({
       live: this.live,
@@ -186,6 +203,17 @@ export class PillarApp {
       }
     }
     this.state = "running";
+  }
+
+  /** Holds the lock on the folder of the config in force: the new folder's first, then the old one freed. */
+  private async lockDataDir(): Promise<void> {
+    const o = this.opts.lockDataDir;
+    const dir = this.config.dataDir;
+    if (!o || (this.lock && resolve(this.lock.dir) === resolve(dir))) return;
+    const next = new DataDirLock({ dir, what: o.what, log: this.log });
+    await next.start();
+    await this.lock?.stop();
+    this.lock = next;
   }
 
   private deliverHeld(): void {

@@ -79,6 +79,8 @@ export const command: CliCommand = {
           version: SOFTWARE_VERSION,
           log,
           features: [selftestFeature({ configPath: path })],
+          // the devices and the data folder have one owner: refused while a pillar runs there
+          lockDataDir: { what: "pillar selftest" },
         });
         await app.start();
         port = app.core.control.port;
