@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,21 @@ describe("one pillar per data folder (the lock)", () => {
     await pillar.start();
     expect(JSON.parse(await readFile(join(dataDir, LOCK_FILE), "utf8")).pid).toBe(pillar.pid);
     expect((await pillar.http("GET", "/state")).pillarId).toBe("test-001");
+  });
+
+  it("a control port in use is one line naming the port and the flag that moves it", async () => {
+    const dir = await tempDir();
+    const configPath = await PillarProcess.writeConfig(dir, testConfigDoc({ dataDir: join(dir, "data") }));
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => taken.close(() => r())));
+    const port = (taken.address() as AddressInfo).port;
+    const run = Child.cli(["run", "--config", configPath, "--control-port", String(port)]);
+    cleanups.push(() => run.kill());
+    expect(await run.exited).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `pillar run: port ${port} on 127.0.0.1 is in use: --control-port N moves the control endpoint`,
+    );
   });
 
   it("`npm start` twice: the second says the demo already runs and where its page is", async () => {
