@@ -47,8 +47,12 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
   const address = (typeof ctx.flags.db === "string" ? ctx.flags.db : undefined) || process.env.CENTER_DB;
   const freeFailures = intFlag(ctx.flags["login-free-failures"], "login-free-failures", 0, 100);
   const baseMs = intFlag(ctx.flags["login-backoff-ms"], "login-backoff-ms", 1, 3_600_000);
+  const host = typeof ctx.flags.host === "string" ? ctx.flags.host : "127.0.0.1";
+  if (address && !LOOPBACK.test(host) && !ctx.config?.https)
+    throw new Error(
+      `--host ${host}: officers' passwords and session cookies would cross the network in the clear: give the console HTTPS (https.keyFile and https.certFile in --config, docs/center.md)`,
+    );
   if (!address) {
-    const host = typeof ctx.flags.host === "string" ? ctx.flags.host : "127.0.0.1";
     if (!LOOPBACK.test(host))
       throw new Error(`--host ${host}: a console reachable from the network needs officer accounts: give --db`);
     return { routes: [], taps: [] };

@@ -10,6 +10,7 @@ import { checkPublish } from "./page-publish.js";
 import { PillarBridge } from "./pillar-bridge.js";
 import type { PillarMsg } from "./pillar-messages.js";
 import { requestProblem } from "./request-guard.js";
+import { StreamLimit } from "./stream-limit.js";
 import { applySecurityHeaders, securityHeaders } from "./security-headers.js";
 import { webBundle } from "./web-bundle.js";
 
@@ -36,7 +37,6 @@ export interface ConsoleOptions {
 
 /** A page that reads slower than this much backlog is cut off (it reconnects and gets a snapshot). */
 const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
-const MAX_STREAMS = 200;
 /** A page's publish (an SDP offer or answer is the largest, < 64 KiB). */
 const MAX_PUBLISH_BYTES = 128 * 1024;
 
@@ -52,7 +52,7 @@ const MAX_PUBLISH_BYTES = 128 * 1024;
 export class ConsoleServer {
   private server: Server | undefined;
   private bridge: PillarBridge | undefined;
-  private readonly streams = new Set<ServerResponse>();
+  private readonly streams = new StreamLimit();
   private readonly config: ConsoleConfig;
   private readonly headers: Record<string, string>;
   /** This run of the server (pages tell a reconnect from a restart by it). */
@@ -99,8 +99,7 @@ export class ConsoleServer {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.streams) s.end();
-    this.streams.clear();
+    this.streams.clear("end");
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -113,8 +112,7 @@ export class ConsoleServer {
 
   /** Cut every page's stream (they reconnect within a second and get the snapshot again). */
   dropStreams(): void {
-    for (const s of this.streams) s.destroy();
-    this.streams.clear();
+    this.streams.clear("destroy");
   }
 
   private broadcast(m: PillarMsg): void {
@@ -122,8 +120,7 @@ export class ConsoleServer {
     for (const s of this.streams) {
       if (s.writableLength > MAX_STREAM_BACKLOG) {
         this.o.log.warn("a page reads too slowly: its stream is cut (it reconnects)");
-        s.destroy();
-        this.streams.delete(s);
+        this.streams.drop(s);
       } else s.write(line);
     }
   }
@@ -160,7 +157,7 @@ export class ConsoleServer {
         const { https: _tls, mqttClientId: _id, clipUploadHeaders: _h, ...shown } = this.config;
         return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
       }
-      if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(res);
+      if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(req, res, gate.officer);
       if (req.method === "POST" && url.pathname === "/api/publish")
         return json(...(await this.publish(req, gate.officer)));
       if (req.method === "POST" && url.pathname === "/api/sim/button") return json(...(await this.pressSimButton()));
@@ -174,10 +171,12 @@ export class ConsoleServer {
     }
   }
 
-  private stream(res: ServerResponse): void {
-    if (this.streams.size >= MAX_STREAMS) {
-      res.writeHead(503, { "content-type": "text/plain" });
-      res.end("too many pages open");
+  private stream(req: IncomingMessage, res: ServerResponse, officer: Officer | null): void {
+    // per officer (every session of theirs), or per client address on the open demo console
+    const holder = officer ? `officer:${officer.id}` : `address:${req.socket.remoteAddress}`;
+    if (!this.streams.admit(holder, res)) {
+      res.writeHead(503, { "content-type": "application/json", "retry-after": "5" });
+      res.end(JSON.stringify({ error: "too many pages open on this console" }));
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
@@ -185,8 +184,6 @@ export class ConsoleServer {
       .map((m) => `data: ${JSON.stringify({ ...m, replay: true })}\n\n`)
       .join("");
     res.write(`retry: 1000\n\n${snapshot}event: synced\ndata: ${JSON.stringify({ boot: this.boot })}\n\n`);
-    this.streams.add(res);
-    res.on("close", () => this.streams.delete(res));
   }
 
   private async publish(req: IncomingMessage, officer: Officer | null): Promise<[number, unknown]> {

@@ -1,6 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestMosquitto } from "../support/mosquitto.js";
-import { type Answer, ConsoleRig, call, sessionCookie } from "./helpers/console-rig.js";
+import { type Answer, ConsoleRig, call, type OpenStream, openStream, sessionCookie } from "./helpers/console-rig.js";
+import { loadCenterParts } from "../../center/parts.js";
+import { parseConsoleConfig } from "../../center/server/console-config.js";
+import { waitFor } from "../support/wait.js";
 
 /** The headers every page and JSON answer of the console must carry. */
 function expectSecurityHeaders(a: Answer, what: string): void {
@@ -76,5 +83,64 @@ describe("console: every malformed input a 4xx, the same security headers on eve
       await call(rig.url, "/login", { body: { user: "nobody", password: "wrong-pass-1" } }),
       "a 401 login",
     );
+  });
+});
+
+describe("console: streams bounded per officer and in all", () => {
+  const broker = new TestMosquitto();
+  let rig: ConsoleRig;
+  const open: OpenStream[] = [];
+
+  beforeAll(async () => {
+    await broker.start();
+    const officers: [string, "officer", string][] = [
+      ["dana", "officer", "dana-pass-12"],
+      ["bolat", "officer", "bolat-pass-1"],
+    ];
+    rig = await new ConsoleRig({ brokerUrl: broker.url, officers }).start();
+  });
+
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await rig?.stop();
+    await broker.dispose();
+  });
+
+  it("200 streams of one session leave another officer's console served (the session keeps only its newest)", async () => {
+    const dana = sessionCookie(await rig.login("dana", "dana-pass-12"));
+    for (let i = 0; i < 200; i++) open.push(await openStream(rig.url, dana));
+    expect(open.every((s) => s.status === 200)).toBe(true);
+    await waitFor(() => open.filter((s) => !s.closed()).length <= 8, "dana's older streams cut");
+    expect(open.at(-1)!.closed()).toBe(false); // the newest page is served
+    const bolat = sessionCookie(await rig.login("bolat", "bolat-pass-1"));
+    const other = await openStream(rig.url, bolat);
+    open.push(other);
+    expect(other.status).toBe(200);
+    await waitFor(() => other.text().includes("event: synced"), "bolat's snapshot");
+    expect(other.closed()).toBe(false);
+  });
+});
+
+describe("console: plain HTTP off loopback", () => {
+  it("--db with a --host other than loopback is refused without HTTPS, accepted with it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "console-host-"));
+    const log = pino({ level: "silent" });
+    const start = (host: string, https?: { keyFile: string; certFile: string }) =>
+      loadCenterParts({
+        flags: { db: join(dir, "center.db"), host },
+        log,
+        config: parseConsoleConfig(https ? { https } : {}),
+      });
+    try {
+      await expect(start("0.0.0.0")).rejects.toThrow(/--host 0\.0\.0\.0.*HTTPS/);
+      await expect(start("10.1.2.3")).rejects.toThrow(/HTTPS/);
+      // with a certificate, or on loopback, the center's parts start
+      for (const parts of [await start("0.0.0.0", { keyFile: "/k", certFile: "/c" }), await start("127.0.0.1")]) {
+        expect(parts.auth).toBeDefined();
+        await parts.stop?.();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

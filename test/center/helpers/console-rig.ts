@@ -112,3 +112,32 @@ export class ConsoleRig {
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/** An open `/api/stream` (Server-Sent Events) of a page: its status, and whether the console cut it. */
+export interface OpenStream {
+  status: number;
+  /** What arrived so far. */
+  text(): string;
+  closed(): boolean;
+  close(): void;
+}
+
+/** Opens `/api/stream` as a page does (kept open until `close()`). */
+export function openStream(base: string, cookie: string, from = "127.0.0.1"): Promise<OpenStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL("/api/stream", base),
+      { headers: { cookie }, localAddress: from, agent: false },
+      (res) => {
+        let text = "";
+        let closed = false;
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("close", () => (closed = true));
+        res.on("error", () => (closed = true));
+        resolve({ status: res.statusCode ?? 0, text: () => text, closed: () => closed, close: () => req.destroy() });
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
