@@ -1,6 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { parseBoundedJson } from "../../src/util/bounded-json.js";
+import type { BrokerTls } from "./broker-tls.js";
 import type { CenterTap } from "./center-hooks.js";
 
 export interface BrokerSessionOptions {
@@ -12,6 +13,8 @@ export interface BrokerSessionOptions {
    * and queues QoS 1 messages while the console is away). Without one: a throw-away session.
    */
   clientId?: string;
+  /** The console's client certificate for a mutual-TLS broker (broker-tls.ts). */
+  tls?: BrokerTls;
   /** Who must have a message before the broker is told it arrived (the incident log). */
   taps: CenterTap[];
   log: Logger;
@@ -47,12 +50,20 @@ export function logSessionReady(client: MqttClient): Promise<void> {
  * de-duplicates it on `eventId`. Ending the live client ends the log's.
  */
 export function connectConsoleBroker(o: BrokerSessionOptions): MqttClient {
-  const base = { username: o.username, password: o.password, reconnectPeriod: 1000, protocolVersion: 4 as const };
+  const base = {
+    username: o.username,
+    password: o.password,
+    reconnectPeriod: 1000,
+    protocolVersion: 4 as const,
+    ...o.tls?.options(),
+  };
   const id = `console-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const client = mqtt.connect(o.brokerUrl, { ...base, clientId: id, clean: true });
+  o.tls?.track(client);
   const taps = o.taps.filter((t) => t.received);
   if (!taps.length) return client;
   const log = mqtt.connect(o.brokerUrl, { ...base, clientId: o.clientId ?? `${id}-log`, clean: !o.clientId });
+  o.tls?.track(log);
   const end = client.end.bind(client) as (...a: unknown[]) => MqttClient;
   client.end = ((...args: unknown[]) => {
     log.end(true);

@@ -50,6 +50,45 @@ export const ConsoleConfigSchema = Type.Object(
         },
       ),
     ),
+    brokerTls: Type.Optional(
+      Type.Object(
+        {
+          caFile: Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: "PEM file of the CA that signed the broker's certificate (the fleet CA)",
+          }),
+          certFile: Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: "PEM file of the center's client certificate (CN center; `pillar keys cert --id center`)",
+          }),
+          keyFile: Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: "PEM file of its private key; refused when group/others may read it",
+          }),
+          serverName: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 253,
+              description: "name the broker's certificate must carry (default: the URL's host)",
+            }),
+          ),
+          pollS: Type.Integer({
+            default: 60,
+            minimum: 1,
+            maximum: 86_400,
+            description: "also look for changed certificate files this often (besides fs.watch)",
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "mutual TLS to the broker (mqtts://), as the shipped Mosquitto config requires; the files are re-read when they change",
+        },
+      ),
+    ),
     mqttClientId: Type.String({
       default: "",
       maxLength: 64,

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { HttpError } from "../auth/http-util.js";
+import { BrokerTls } from "./broker-tls.js";
 import { officerStamp, passCenterGate, tapPublished } from "./center-gate.js";
 import type { CenterParts, Officer } from "./center-hooks.js";
 import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
@@ -52,6 +53,7 @@ const MAX_PUBLISH_BYTES = 128 * 1024;
 export class ConsoleServer {
   private server: Server | undefined;
   private bridge: PillarBridge | undefined;
+  private brokerTls: BrokerTls | undefined;
   private readonly streams = new StreamLimit();
   private readonly config: ConsoleConfig;
   private readonly headers: Record<string, string>;
@@ -73,12 +75,17 @@ export class ConsoleServer {
 
   async start(): Promise<void> {
     const page = webBundle(); // built while the bridge connects
+    if (this.config.brokerTls) {
+      this.brokerTls = new BrokerTls(this.config.brokerTls, this.o.log);
+      await this.brokerTls.start();
+    }
     const bridge = new PillarBridge({
       brokerUrl: this.o.brokerUrl,
       username: this.o.username,
       password: this.o.password,
       secondaryTopic: this.o.secondaryTopic,
       clientId: this.o.mqttClientId,
+      tls: this.brokerTls,
       taps: this.o.parts?.taps ?? [],
       log: this.o.log,
     });
@@ -108,6 +115,8 @@ export class ConsoleServer {
     }
     await this.bridge?.stop();
     this.bridge = undefined;
+    this.brokerTls?.stop();
+    this.brokerTls = undefined;
   }
 
   /** Cut every page's stream (they reconnect within a second and get the snapshot again). */
@@ -154,7 +163,14 @@ export class ConsoleServer {
       }
       if (req.method === "GET" && url.pathname === "/api/config") {
         // not shown to pages: file paths, the session id, the clip storage's token
-        const { https: _tls, mqttClientId: _id, clipUploadHeaders: _h, ...shown } = this.config;
+        const {
+          https: _tls,
+          brokerTls: _b,
+          mqttClientId: _id,
+          clipUploadHeaders: _h,
+          trustedProxies: _p,
+          ...shown
+        } = this.config;
         return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
       }
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(req, res, gate.officer);

@@ -1,6 +1,7 @@
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import { connectConsoleBroker } from "./broker-session.js";
+import type { BrokerTls } from "./broker-tls.js";
 import type { CenterTap } from "./center-hooks.js";
 import { checkPillarMessage, type PillarMsg } from "./pillar-messages.js";
 
@@ -12,6 +13,8 @@ export interface BridgeOptions {
   secondaryTopic?: string;
   /** A fixed client id: a persistent session (broker-session.ts). */
   clientId?: string;
+  /** The console's client certificate for a mutual-TLS broker. */
+  tls?: BrokerTls;
   /** The center's taps (the incident log): a message is acknowledged once they stored it. */
   taps: CenterTap[];
   log: Logger;
@@ -57,6 +60,7 @@ export class PillarBridge {
       username: this.o.username,
       password: this.o.password,
       clientId: this.o.clientId,
+      tls: this.o.tls,
       taps: this.o.taps,
       log: this.o.log,
     });

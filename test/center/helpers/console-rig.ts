@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { loadCenterParts } from "../../../center/parts.js";
 import type { CenterParts } from "../../../center/server/center-hooks.js";
-import { type ConsoleConfig, parseConsoleConfig } from "../../../center/server/console-config.js";
+import { parseConsoleConfig } from "../../../center/server/console-config.js";
 import { ConsoleServer } from "../../../center/server/console-server.js";
 import { addOfficer } from "../../support/console-process.js";
 
@@ -82,7 +82,8 @@ export class ConsoleRig {
       brokerUrl: string;
       officers?: [string, "officer" | "supervisor", string][];
       flags?: Record<string, string>;
-      config?: Partial<ConsoleConfig>;
+      /** A console config document (defaults filled in). */
+      config?: Record<string, unknown>;
     },
   ) {}
 
