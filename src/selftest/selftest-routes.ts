@@ -14,6 +14,10 @@ const StartBody = Type.Object(
     only: Type.Optional(OnlyList),
     interactive: Type.Optional(Type.Boolean()),
     setReference: Type.Optional(Type.Boolean()),
+    /** The client's own id for the run, so it can watch the events while `hold` keeps the answer. */
+    runId: Type.Optional(Type.String({ pattern: "^[0-9a-f-]{36}$" })),
+    /** Answer only when the run ends; the connection closing before cancels the run. */
+    hold: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -39,9 +43,11 @@ function body<T>(text: string, check: ((v: unknown) => v is T) & { errors?: unkn
 
 /**
  * The self-test on the control endpoint (127.0.0.1): `pillar selftest` runs it this way, on a
- * running pillar or on its own in-process one. `POST /selftest/start` → `{runId}`;
- * `GET /selftest/events?run=ID&after=N` → `{events, done, report?, error?}`;
- * `POST /selftest/answer?run=ID` `{promptId, answer}`; `GET /selftest/last`.
+ * running pillar or on its own in-process one. `POST /selftest/start` → `{runId}` (with
+ * `{runId, hold: true}`: answered when the run ends, and cancelled when the connection closes
+ * first); `GET /selftest/events?run=ID&after=N` → `{events, done, report?, error?}`;
+ * `POST /selftest/answer?run=ID` `{promptId, answer}`; `POST /selftest/cancel?run=ID`;
+ * `GET /selftest/status` (what runs, since when, until when at the latest); `GET /selftest/last`.
  */
 export function addSelftestRoutes(control: ControlServer, service: SelftestService): void {
   const sessions = new Map<string, SelftestSession>();
@@ -50,14 +56,15 @@ export function addSelftestRoutes(control: ControlServer, service: SelftestServi
     if (!s) throw new HttpError(404, "no such self-test run");
     return s;
   };
-  control.route("POST", "/selftest/start", (_req, text) => {
+  control.route("POST", "/selftest/start", (req, text) => {
     const b = body(text, checkStart);
-    if (service.isRunning()) throw new HttpError(409, "a self-test is already running");
-    const s = new SelftestSession();
+    if (service.isRunning()) throw new HttpError(409, service.busyMessage());
+    if (b.runId && sessions.has(b.runId)) throw new HttpError(409, "that run id is taken");
+    const s = new SelftestSession(b.runId);
     for (const [id, old] of sessions) if (old.done) sessions.delete(id);
     sessions.set(s.id, s);
     const interactive = b.interactive ?? false;
-    service
+    const ran = service
       .run({
         trigger: "cli",
         interactive,
@@ -65,12 +72,29 @@ export function addSelftestRoutes(control: ControlServer, service: SelftestServi
         setReference: b.setReference,
         prompter: s.prompter,
         emit: (e) => s.emit(e),
+        signal: s.signal,
       })
       .then(
         (r) => (s.report = r),
-        (err: Error) => (s.error = err instanceof SelftestBusy ? "a self-test is already running" : err.message),
+        (err: Error) => (s.error = err instanceof SelftestBusy ? service.busyMessage() : err.message),
       );
-    return { runId: s.id };
+    if (!b.hold) return { runId: s.id };
+    // the client holds this request open while it watches: its going away (killed, ssh cut)
+    // closes the connection, and that cancels the run at once
+    const gone = () => s.cancel("the client went away");
+    req.socket.once("close", gone);
+    return ran.then(() => {
+      req.socket.off("close", gone);
+      return { runId: s.id, done: true };
+    });
+  });
+  control.route("POST", "/selftest/cancel", (_req, _text, url) => {
+    find(url).cancel("cancelled by the installer");
+    return { ok: true };
+  });
+  control.route("GET", "/selftest/status", () => {
+    const info = service.running();
+    return info ? { running: true, ...info, message: service.busyMessage() } : { running: false };
   });
   control.route("GET", "/selftest/events", (_req, _b, url) => {
     const s = find(url);

@@ -24,10 +24,30 @@ export interface RunOptions {
   setReference?: boolean;
   prompter?: Prompter;
   emit?: (e: RunEvent) => void;
+  /** Cancels the run (the client went away, Ctrl-C): the check running gives up, the rest are skipped. */
+  signal?: AbortSignal;
 }
+
+/** What runs: the answer to "busy" and `GET /selftest/status`. */
+export interface RunInfo {
+  since: string;
+  trigger: Trigger;
+  interactive: boolean;
+  checks: number;
+  /** The run is cancelled at this time at the latest (`MAX_RUN_MS`). */
+  endsBy: string;
+}
+
+/**
+ * A run never holds the pillar longer than this: then it is cancelled. An installer's run
+ * waits for answers (a minute per prompt); the others only for the devices.
+ */
+export const MAX_RUN_MS = { interactive: 10 * 60_000, unattended: 2 * 60_000 } as const;
 
 /** A self-test is already running (one at a time: the checks share the devices). */
 export class SelftestBusy extends Error {}
+
+const clock = (iso: string) => `${iso.slice(11, 19)} UTC`;
 
 /** The fault code a failed check raises: `selftest.<check id>`, component = the check's. */
 export const faultCode = (c: Pick<CheckResult, "id">) => `selftest.${c.id}`;
@@ -41,6 +61,7 @@ export const faultCode = (c: Pick<CheckResult, "id">) => `selftest.${c.id}`;
  */
 export class SelftestService {
   private current: AbortController | undefined;
+  private info: RunInfo | undefined;
   private readonly last = new Map<string, CheckResult & { at: string }>();
   private callActive = false;
   private offs: (() => void)[] = [];
@@ -71,14 +92,48 @@ export class SelftestService {
     return this.current !== undefined;
   }
 
+  /** The run in progress, if any. */
+  running(): RunInfo | undefined {
+    return this.info;
+  }
+
+  /** "busy", in words: since when, what runs, and when it ends at the latest. */
+  busyMessage(): string {
+    const i = this.info;
+    if (!i) return "no self-test is running";
+    const what = `${i.trigger === "cli" ? "pillar selftest" : i.trigger}, ${i.interactive ? "interactive" : "unattended"}, ${i.checks} checks`;
+    return `a self-test is already running since ${clock(i.since)} (${what}); it ends by ${clock(i.endsBy)} at the latest`;
+  }
+
   async run(o: RunOptions): Promise<SelftestReport> {
-    if (this.current) throw new SelftestBusy("a self-test is already running");
+    if (this.current) throw new SelftestBusy(this.busyMessage());
     const abort = new AbortController();
+    const limitMs = o.interactive ? MAX_RUN_MS.interactive : MAX_RUN_MS.unattended;
+    const since = Date.now();
     this.current = abort;
+    this.info = {
+      since: new Date(since).toISOString(),
+      trigger: o.trigger,
+      interactive: o.interactive ?? false,
+      checks: selectChecks(this.checks(), o.only).length,
+      endsBy: new Date(since + limitMs).toISOString(),
+    };
+    const cancel = (why: unknown) => {
+      if (abort.signal.aborted) return;
+      this.core.log.warn({ why: (why as Error)?.message ?? String(why) }, "self-test cancelled");
+      abort.abort(why);
+    };
+    const limit = setTimeout(() => cancel(new Error(`the run's limit (${limitMs / 60_000} min) was reached`)), limitMs);
+    const onSignal = () => cancel(o.signal?.reason);
+    o.signal?.addEventListener("abort", onSignal, { once: true });
+    if (o.signal?.aborted) onSignal();
     try {
       return await this.runNow(o, abort.signal);
     } finally {
+      clearTimeout(limit);
+      o.signal?.removeEventListener("abort", onSignal);
       this.current = undefined;
+      this.info = undefined;
     }
   }
 
@@ -99,7 +154,7 @@ export class SelftestService {
       dataDir: core.dataDir,
       version: core.version,
       interactive: o.interactive ?? false,
-      prompter: o.prompter ?? NOBODY,
+      prompter: cancellable(o.prompter ?? NOBODY, signal),
       camera: () => {
         const fps = core.drivers.camera.settings.fps;
         capture ??= grabCamera(core.drivers.camera, {
@@ -215,4 +270,20 @@ export class SelftestService {
     }
     return { running: this.isRunning(), lastRun: this.lastRunAt, components };
   }
+}
+
+/** A prompt open when the run is cancelled closes at once (answered "no"). */
+function cancellable(p: Prompter, signal: AbortSignal): Prompter {
+  return {
+    info: (text) => p.info(text),
+    ask: (prompt, done) => {
+      if (signal.aborted) return Promise.resolve(false);
+      const ended = new Promise<unknown>((resolve, reject) => {
+        done?.then(resolve, reject);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      ended.catch(() => undefined);
+      return p.ask(prompt, ended);
+    },
+  };
 }

@@ -11,13 +11,25 @@ const MAX_EVENTS = 500;
  * pillar, or its own in-process one): the CLI polls the events and answers the prompts.
  */
 export class SelftestSession {
-  readonly id = randomUUID();
+  private readonly cancelled = new AbortController();
   readonly events: (RunEvent & { seq: number })[] = [];
   report: SelftestReport | undefined;
   error: string | undefined;
   private seq = 0;
   private nextPrompt = 1;
   private pending: { promptId: number; answer: (yes: boolean) => void } | undefined;
+
+  /** `id`: the client's own id for the run (it watches the run while holding the start request). */
+  constructor(readonly id: string = randomUUID()) {}
+
+  /** Aborts when the run is cancelled (its client went away, or asked). */
+  get signal(): AbortSignal {
+    return this.cancelled.signal;
+  }
+
+  cancel(why: string): void {
+    if (!this.done) this.cancelled.abort(new Error(why));
+  }
 
   emit(e: RunEvent): void {
     this.events.push({ ...e, seq: ++this.seq });

@@ -2,7 +2,6 @@ import { pino } from "pino";
 import type { PillarApp } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { rootLoggerOptions, setRootLogger } from "../../log/logger.js";
-import type { SelftestReport } from "../../selftest/report.js";
 import { parseCliArgs, portArg } from "../args.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
@@ -55,6 +54,10 @@ export const command: CliCommand = {
     if (only?.some((o) => !/^[a-z]+(\.[a-z]+)*$/.test(o))) throw new UsageError(`--only takes check ids: "${v.only}"`);
     portArg(v["control-port"], "--control-port");
     const out = v.json ? process.stderr : process.stdout;
+    // nobody can answer a prompt without a terminal (a script, `ssh host pillar selftest`)
+    const interactive = !v["non-interactive"] && Boolean(process.stdin.isTTY);
+    if (!v["non-interactive"] && !interactive)
+      out.write("no terminal to answer on: running non-interactive (the checks that need an installer are skipped)\n");
     // the pillar's logs (JSON) go to stderr, warnings and up: stdout is the report's
     const log = pino(rootLoggerOptions(process.env.PILLAR_LOG_LEVEL ?? "warn"), pino.destination(2));
     setRootLogger(log);
@@ -85,14 +88,14 @@ export const command: CliCommand = {
         await app.start();
         port = app.core.control.port;
       }
-      const report: SelftestReport = await watchSelftest(port, {
+      const { report, cancelled } = await watchSelftest(port, {
         only,
-        interactive: !v["non-interactive"],
+        interactive,
         setReference: v["set-reference"] ?? false,
         out,
       });
       if (v.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      return report.ok ? 0 : 1;
+      return cancelled ? 130 : report.ok ? 0 : 1;
     } finally {
       await app?.stop();
       await broker?.stop();
