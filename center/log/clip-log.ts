@@ -54,6 +54,15 @@ export class ClipLog {
   constructor(private readonly db: SqlDb) {}
 
   /** Stores what a pillar listed; a clip listed again gets its newer end, size, hash and state. */
+  /** True when the center sent `name` with this correlation id to this pillar (its answer was asked for). */
+  async asked(correlationId: string, pillarId: string, name: string): Promise<boolean> {
+    const rows = await this.db.all<{ n: number }>(
+      "SELECT 1 AS n FROM commands WHERE correlation_id = ? AND pillar_id = ? AND name = ?",
+      [correlationId, pillarId, name],
+    );
+    return rows.length > 0;
+  }
+
   async listed(pillarId: string, clips: readonly ListedClip[], at: string): Promise<void> {
     for (const c of clips)
       await this.db.run(

@@ -20,6 +20,7 @@ const Listed = Type.Object({
   state: Type.String({ maxLength: 16 }),
 });
 const ListResult = Type.Object({
+  correlationId: Type.String({ maxLength: 128 }),
   ok: Type.Literal(true),
   result: Type.Object({ clips: Type.Array(Listed, { maxItems: 500 }) }),
 });
@@ -36,7 +37,9 @@ const validUpload = ajv.compile<Static<typeof UploadAnswer>>(UploadAnswer);
 /**
  * Keeps the center's record of clips from the pillars' answers: a `clips.list` result stores
  * (or updates) every clip it lists with its incident; a `clips.upload` answer marks the clip
- * uploaded, or failed with the pillar's error. Anything else passes by.
+ * uploaded, or failed with the pillar's error. Only answers the center asked for count: the
+ * command of that correlation id went to that very pillar (the commands table, written before
+ * the command is published); anything else passes by.
  */
 export class ClipTap implements CenterTap {
   constructor(private readonly clips: ClipLog) {}
@@ -45,8 +48,11 @@ export class ClipTap implements CenterTap {
     const m = RESULT.exec(topic);
     if (!m) return;
     const at = new Date().toISOString();
+    const pillarId = m[1]!;
+    const correlationId = (payload as { correlationId?: unknown } | null)?.correlationId;
+    if (typeof correlationId !== "string" || !(await this.clips.asked(correlationId, pillarId, m[2]!))) return;
     if (m[2] === "clips.list") {
-      if (validList(payload)) await this.clips.listed(m[1]!, payload.result.clips, at);
+      if (validList(payload)) await this.clips.listed(pillarId, payload.result.clips, at);
     } else if (validUpload(payload)) {
       const clipId = UPLOAD_CORRELATION.exec(payload.correlationId)![1]!;
       const e = payload.error;

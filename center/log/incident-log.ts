@@ -19,6 +19,9 @@ export interface CommandRecord {
 /** The pillar's answer to a command (`…/cmd/{name}/result`). */
 export interface CommandResultRecord {
   correlationId: string;
+  /** The pillar that answered and the command it answered: a result counts only from the pillar the command went to. */
+  pillarId: string;
+  name: string;
   ok: boolean;
   error: string | null;
   at: string;
@@ -96,6 +99,7 @@ export interface TimelineEntry {
 export interface IncidentLog {
   appendEvent(e: PillarEventMessage, receivedAt?: string): Promise<boolean>;
   appendCommand(c: CommandRecord): Promise<boolean>;
+  /** Stores a result when a command of this id, name and pillar was sent and has none yet. */
   recordCommandResult(r: CommandResultRecord): Promise<boolean>;
   appendCallStep(s: CallStep): Promise<boolean>;
   listIncidents(filter?: IncidentFilter): Promise<IncidentSummary[]>;

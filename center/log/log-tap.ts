@@ -99,6 +99,8 @@ export class LogTap implements CenterTap {
       const error = p.error as { code?: unknown; message?: unknown } | undefined;
       return this.incidents.recordCommandResult({
         correlationId,
+        pillarId: pillarId!,
+        name: rest.slice(4, -"/result".length),
         ok: p.ok === true,
         error: error ? `${String(error.code)}: ${String(error.message)}`.slice(0, 500) : null,
         at: str(p.at, 40) ?? new Date().toISOString(),

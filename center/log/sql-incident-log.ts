@@ -115,8 +115,8 @@ export class SqlIncidentLog implements IncidentLog {
 
   async recordCommandResult(r: CommandResultRecord): Promise<boolean> {
     const n = await this.db.run(
-      "UPDATE commands SET result_ok = ?, result_error = ?, result_at = ? WHERE correlation_id = ? AND result_at IS NULL",
-      [r.ok ? 1 : 0, r.error, r.at, r.correlationId],
+      "UPDATE commands SET result_ok = ?, result_error = ?, result_at = ? WHERE correlation_id = ? AND pillar_id = ? AND name = ? AND result_at IS NULL",
+      [r.ok ? 1 : 0, r.error, r.at, r.correlationId, r.pillarId, r.name],
     );
     return n > 0;
   }

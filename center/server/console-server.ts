@@ -216,8 +216,10 @@ export class ConsoleServer {
     if (!bridge?.connected) throw new Error("console is not connected to the broker");
     // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
     const payload = officerStamp(topic, { ...body, issuedAt: new Date().toISOString() }, officer);
-    await bridge.publish(topic, JSON.stringify(payload));
+    // logged before it is sent: the pillar's answer may come back before the broker's PUBACK,
+    // and an answer counts only for a command the log knows (center/log)
     await tapPublished(this.o.parts, topic, payload, officer);
+    await bridge.publish(topic, JSON.stringify(payload));
   }
 
   /** The virtual pillar button: press, hold 100 ms, release (a simulated pillar only). */

@@ -126,9 +126,18 @@ describe.each(engines)("incident log on $name", (engine) => {
     await feed(log, i);
     const cmd = i.commands[0]!;
     expect(await log.appendCommand(cmd)).toBe(false);
+    const result = {
+      correlationId: cmd.correlationId,
+      pillarId: cmd.pillarId,
+      name: cmd.name,
+      ok: true,
+      error: null,
+      at: cmd.sentAt,
+    };
     expect(
-      await log.recordCommandResult({ correlationId: cmd.correlationId, ok: true, error: null, at: cmd.sentAt }),
-    ).toBe(true);
+      await log.recordCommandResult({ ...result, pillarId: SITES.med1.id }), // another pillar's answer does not count
+    ).toBe(false);
+    expect(await log.recordCommandResult(result)).toBe(true);
     const entry = (await log.timeline(i.incidentId)).find((t) => t.source === "command");
     expect(entry).toMatchObject({ what: "incident.ack", by: "erlan", detail: { operator: "erlan", result: true } });
   });
