@@ -107,6 +107,9 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     routes: [auth, clipPages, new hist.HistoryRoutes(incidents)],
     taps: [tap, new clipTap.ClipTap(clips)],
     attach: (console) => clipPages.attach(console),
+    // the open incidents as the log has them: a restarted console shows them before any news
+    recall: async () =>
+      (await incidents.openIncidentEvents()).map((e) => ({ topic: `pillar/v1/${e.pillarId}/event`, payload: e })),
     async stop() {
       await tap.settle();
       await incidents.close();

@@ -103,6 +103,8 @@ export interface IncidentLog {
   recordCommandResult(r: CommandResultRecord): Promise<boolean>;
   appendCallStep(s: CallStep): Promise<boolean>;
   listIncidents(filter?: IncidentFilter): Promise<IncidentSummary[]>;
+  /** The stored events of the incidents not closed (at most 1000 incidents, the newest), oldest first. */
+  openIncidentEvents(): Promise<PillarEventMessage[]>;
   /** Events, commands and call steps of one incident, oldest first. */
   timeline(incidentId: string): Promise<TimelineEntry[]>;
   /** The supervisor's figures for incidents opened in [from, to). */

@@ -20,6 +20,7 @@ export interface CallRow {
 }
 
 const ms = (iso: string) => Date.parse(iso);
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The talk time of every picked-up call, by session: pickup to end (null while it lasts). */
 export function talkTimes(
@@ -67,7 +68,11 @@ export function summarizeIncident(
   for (const e of events) {
     const data = (JSON.parse(e.body) as { data?: Record<string, unknown> }).data ?? {};
     if (e.type === "button.press") {
-      if (!s.openedAt || e.occurred_at < s.openedAt) s.openedAt = e.occurred_at;
+      // data.openedAt: the incident's first press, also when that press's event is not here
+      const opened = [e.occurred_at, s.openedAt, typeof data.openedAt === "string" ? data.openedAt : null]
+        .filter((t): t is string => !!t && ISO_MS.test(t))
+        .sort()[0];
+      s.openedAt = opened ?? e.occurred_at;
       s.presses = Math.max(s.presses, typeof data.press === "number" ? data.press : 1);
     } else if (e.type === "incident.acknowledged" && !s.acknowledgedAt) {
       s.acknowledgedAt = e.occurred_at;

@@ -138,6 +138,15 @@ export class SqlIncidentLog implements IncidentLog {
     return this.select(f, Math.min(Math.max(1, Math.trunc(f.limit ?? 200)), 1000));
   }
 
+  async openIncidentEvents(): Promise<PillarEventMessage[]> {
+    await this.refreshDirty();
+    const rows = await this.db.all<{ body: string }>(
+      `SELECT body FROM events WHERE incident_id IN (SELECT incident_id FROM incidents WHERE closed_at IS NULL
+        ORDER BY opened_at DESC LIMIT 1000) ORDER BY occurred_at, seq`,
+    );
+    return rows.map((r) => JSON.parse(r.body) as PillarEventMessage);
+  }
+
   private async select(f: IncidentFilter, limit: number | null): Promise<IncidentSummary[]> {
     await this.refreshDirty();
     const where: string[] = [];

@@ -56,6 +56,11 @@ export interface CenterParts {
   auth?: CenterAuth;
   routes: CenterRoutes[];
   taps: CenterTap[];
+  /**
+   * What the center remembers that the pages must see after a restart: the pillar messages
+   * (topic, parsed payload) of incidents still open, oldest first. Checked like the broker's.
+   */
+  recall?(): Promise<{ topic: string; payload: unknown }[]>;
   /** Called once the console's broker session exists (routes that send commands keep it). */
   attach?(console: ConsolePublisher): void;
   /** Called on shutdown, after the HTTP server stopped (close databases here). */

@@ -87,6 +87,7 @@ export class ConsoleServer {
       clientId: this.o.mqttClientId,
       tls: this.brokerTls,
       taps: this.o.parts?.taps ?? [],
+      recall: this.o.parts?.recall,
       log: this.o.log,
     });
     this.bridge = bridge;

@@ -17,6 +17,8 @@ export interface BridgeOptions {
   tls?: BrokerTls;
   /** The center's taps (the incident log): a message is acknowledged once they stored it. */
   taps: CenterTap[];
+  /** What the center remembers (the log's open incidents): taken in before the broker's news. */
+  recall?: () => Promise<{ topic: string; payload: unknown }[]>;
   log: Logger;
 }
 
@@ -34,8 +36,10 @@ const WARNINGS_PER_WINDOW = 20;
 /**
  * The console's link to the broker: subscribes to what the pillars publish, checks every
  * message (pillar-messages.ts) and hands the valid ones to `onMessage`. Keeps what a page that
- * opens later needs (`snapshot()`): the last status, health, self-test and call session of each
- * pillar and the events of incidents still open (a closed incident leaves it). A malformed,
+ * opens later needs (`snapshot()`): the last status, health, self-test, call session and retained
+ * incident state of each pillar and the events of incidents still open (a closed incident leaves
+ * it; so does one the pillar's incident state no longer names). At start it takes in what the
+ * center's log remembers of open incidents (`recall`), so a restarted console shows them at once. A malformed,
  * oversized or too-deep message is logged and dropped; nothing the broker sends can stop it.
  */
 export class PillarBridge {
@@ -55,6 +59,8 @@ export class PillarBridge {
   }
 
   async start(): Promise<void> {
+    for (const m of (await this.o.recall?.()) ?? [])
+      this.receive(m.topic, Buffer.from(JSON.stringify(m.payload)), true);
     const client = connectConsoleBroker({
       brokerUrl: this.o.brokerUrl,
       username: this.o.username,
@@ -71,6 +77,7 @@ export class PillarBridge {
       "pillar/v1/+/status",
       "pillar/v1/+/health",
       "pillar/v1/+/event",
+      "pillar/v1/+/incident",
       "pillar/v1/+/selftest",
       "pillar/v1/+/snapshot",
       "pillar/v1/+/webrtc/#",
@@ -126,7 +133,8 @@ export class PillarBridge {
     if (!msg) return;
     if (msg.kind === "event" && !this.keepEvent(msg)) return;
     if (msg.kind === "snapshot") this.keepSnapshot(msg);
-    if (["status", "health", "selftest", "session"].includes(msg.kind)) this.keepLatest(msg);
+    if (msg.kind === "incident") this.forgetStale(msg);
+    if (["status", "health", "selftest", "session", "incident"].includes(msg.kind)) this.keepLatest(msg);
     try {
       this.onMessage(msg);
     } catch (err) {
@@ -163,6 +171,22 @@ export class PillarBridge {
     }
     if (list.length < MAX_EVENTS_PER_INCIDENT) list.push(msg);
     return true;
+  }
+
+  /**
+   * A pillar has one open incident at a time: its incident state (at `at`) makes any other
+   * incident of that pillar opened before then stale (closed while this console was away, its
+   * close not seen). One opened later is newer news than the state and is kept.
+   */
+  private forgetStale(msg: PillarMsg): void {
+    const s = msg.payload as { incidentId: string | null; at: string } | null;
+    if (!s) return;
+    for (const [id, events] of this.incidents) {
+      const first = events[0]?.payload as { pillarId: string; occurredAt: string } | undefined;
+      if (id === s.incidentId || first?.pillarId !== msg.pillarId || first.occurredAt >= s.at) continue;
+      this.incidents.delete(id);
+      this.snapshots.delete(id);
+    }
   }
 
   private keepSnapshot(msg: PillarMsg): void {

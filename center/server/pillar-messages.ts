@@ -2,6 +2,7 @@ import { type TSchema, Type } from "@sinclair/typebox";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { BusyMsg, OfferMsg, PillarCandidateMsg, SessionMsg } from "../../src/call/signaling.js";
 import { PillarEventSchema } from "../../src/events/event-schema.js";
+import { PillarIncidentStateSchema } from "../../src/incident/incident-state-schema.js";
 import { SelftestReportSchema } from "../../src/selftest/report.js";
 import { CommandResultSchema, PillarHealthSchema, PillarStatusSchema } from "../../src/uplink/status-schema.js";
 import { parseBoundedJson } from "../../src/util/bounded-json.js";
@@ -11,6 +12,7 @@ export type PillarMsgKind =
   | "status"
   | "health"
   | "event"
+  | "incident"
   | "selftest"
   | "offer"
   | "candidate"
@@ -58,6 +60,7 @@ const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: numbe
   status: { validate: compile(PillarStatusSchema), maxBytes: 4096, maxDepth: 3 },
   health: { validate: compile(PillarHealthSchema), maxBytes: 64 * 1024, maxDepth: 6 },
   event: { validate: compile(PillarEventSchema), maxBytes: 32 * 1024, maxDepth: 6 },
+  incident: { validate: compile(PillarIncidentStateSchema), maxBytes: 4096, maxDepth: 2 },
   selftest: { validate: selfTestValid, maxBytes: 64 * 1024, maxDepth: 6 },
   offer: { validate: compile(OfferMsg), maxBytes: 96 * 1024, maxDepth: 2 },
   candidate: { validate: compile(PillarCandidateMsg), maxBytes: 4096, maxDepth: 2 },
@@ -68,7 +71,7 @@ const KINDS: Record<PillarMsgKind, { validate: ValidateFunction; maxBytes: numbe
 };
 
 const TOPIC =
-  /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|selftest|snapshot|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;
+  /^pillar\/v1\/([a-z0-9][a-z0-9-]{1,62})\/(status|health|event|incident|selftest|snapshot|webrtc\/offer|webrtc\/candidate\/pillar|webrtc\/session|webrtc\/busy|cmd\/([a-z][a-z0-9.]{0,63})\/result)$/;
 const SUFFIX: Record<string, PillarMsgKind> = {
   "webrtc/offer": "offer",
   "webrtc/candidate/pillar": "candidate",
@@ -105,7 +108,8 @@ export function checkPillarMessage(
   const k = KINDS[c.kind];
   const at = new Date().toISOString();
   if (payload.length === 0) {
-    if (!c.pillarId || !["status", "session", "selftest"].includes(c.kind)) throw new Error("empty payload");
+    if (!c.pillarId || !["status", "session", "selftest", "incident"].includes(c.kind))
+      throw new Error("empty payload");
     return { kind: c.kind, pillarId: c.pillarId, payload: null, retain, receivedAt: at };
   }
   const doc = parseBoundedJson(payload, k);

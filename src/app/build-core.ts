@@ -169,6 +169,10 @@ export async function buildCore(o: {
       uplink,
       clock,
       pillarId: () => c.pillar.id,
+      location: () => {
+        const { lat, lon, address, district } = cfg().location;
+        return { lat, lon, address, district };
+      },
       topic: () => uplink.topics.sub("incident"),
       log: moduleLogger("incident", log),
     }),

@@ -27,6 +27,7 @@ export class IncidentStatePublisher {
       uplink: RetainedPublisher;
       clock: ClockSyncProbe;
       pillarId: () => string;
+      location: () => PillarIncidentState["location"];
       topic: () => string;
       log: Logger;
     },
@@ -61,6 +62,7 @@ export class IncidentStatePublisher {
       acknowledgedBy: open ? s.acknowledgedBy : null,
       acknowledgedAt: open ? s.acknowledgedAt : null,
       clockSynced: this.o.clock.isSynced(),
+      location: this.o.location(),
       at: new Date().toISOString(),
     };
   }

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { PillarLocationSchema } from "../uplink/status-schema.js";
 
 const IsoTime = Type.String({ minLength: 10, maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T" });
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -22,6 +23,7 @@ export const PillarIncidentStateSchema = Type.Object(
     acknowledgedBy: Nullable(Type.String({ maxLength: 100 })),
     acknowledgedAt: Type.Union([IsoTime, Type.Null()]),
     clockSynced: Type.Boolean(),
+    location: PillarLocationSchema,
     at: IsoTime,
   },
   { additionalProperties: false },

@@ -87,7 +87,7 @@ async function boot(): Promise<void> {
     try {
       const m = JSON.parse(e.data as string) as BridgeMsg;
       const incidentId = (m.payload as { incidentId?: string } | null)?.incidentId;
-      if (m.replay && m.kind === "event" && incidentId) replayed.add(incidentId);
+      if (m.replay && (m.kind === "event" || m.kind === "incident") && incidentId) replayed.add(incidentId);
       onMessage(m);
     } catch (err) {
       console.error("console message failed", err);

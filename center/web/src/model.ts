@@ -1,3 +1,4 @@
+import type { PillarMsgKind } from "../../server/pillar-messages.js";
 import type { Key } from "./i18n.js";
 
 /** The shapes the page receives from its console server (already checked against the schemas there). */
@@ -9,7 +10,7 @@ export interface Loc {
 }
 
 export interface BridgeMsg {
-  kind: "status" | "health" | "event" | "selftest" | "offer" | "candidate" | "session" | "busy" | "result" | "snapshot";
+  kind: PillarMsgKind;
   pillarId: string;
   command?: string;
   payload: unknown;
@@ -47,6 +48,19 @@ export interface EventMsg {
   location: Loc;
   incidentId?: string;
   data?: Record<string, unknown>;
+}
+
+/** A pillar's retained incident state (`pillar/v1/{id}/incident`): what is open there now. */
+export interface IncidentStateMsg {
+  state: "idle" | "alarm" | "acknowledged";
+  incidentId: string | null;
+  openedAt: string | null;
+  presses: number;
+  acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+  clockSynced: boolean;
+  location: Loc;
+  at: string;
 }
 
 export interface OfferMsg {

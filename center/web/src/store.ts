@@ -3,6 +3,8 @@ import type {
   EventMsg,
   HealthMsg,
   Incident,
+  IncidentStateMsg,
+  Loc,
   Note,
   Pillar,
   PillarState,
@@ -86,6 +88,9 @@ export class Store {
       case "event":
         this.onEvent(p, m.payload as EventMsg, !!m.replay);
         return;
+      case "incident":
+        if (m.payload) this.onIncidentState(p, m.payload as IncidentStateMsg, !!m.replay);
+        return;
       case "selftest":
         p.selftest = (m.payload as SelfTestMsg | null) ?? undefined;
         p.selftestAsked = false;
@@ -139,22 +144,15 @@ export class Store {
     }
     let i = this.incidents.get(e.incidentId);
     if (!i && e.type === "button.press") {
-      i = {
-        id: e.incidentId,
-        pillarId: p.id,
-        state: "alarm",
-        pressedAt: e.occurredAt,
-        clockSynced: e.clockSynced,
-        presses: 0,
-        location: e.location,
-        timeline: [],
-      };
-      this.incidents.set(i.id, i);
+      i = this.openCard(p.id, e.incidentId, e.occurredAt, e.clockSynced, e.location);
       if (!replay) this.onNewAlarm(i);
     }
     if (!i) return;
     i.location = e.location;
     if (e.type === "button.press") {
+      // the incident's first press, also when this page (or its console) missed that press
+      const opened = e.data?.openedAt;
+      if (typeof opened === "string" && opened < i.pressedAt && !Number.isNaN(Date.parse(opened))) i.pressedAt = opened;
       i.presses = Math.max(i.presses, Number(e.data?.press ?? 1));
       if (!e.clockSynced) i.clockSynced = false;
       this.note(i, { at: e.occurredAt, key: "evPress", args: { n: Number(e.data?.press ?? 1) } });
@@ -164,6 +162,36 @@ export class Store {
       i.ackedBy = String(e.data?.operator ?? "—");
       this.note(i, { at: e.occurredAt, key: "evAck", args: { who: i.ackedBy } });
     }
+  }
+
+  /**
+   * The pillar's own word on what is open there (retained): an open incident this page has not
+   * seen (the console or the page started after its press) gets its card, counting from the
+   * first press; any other incident of that pillar opened before the state was sent is over.
+   */
+  private onIncidentState(p: Pillar, s: IncidentStateMsg, replay: boolean): void {
+    for (const i of [...this.incidents.values()])
+      if (i.pillarId === p.id && i.id !== s.incidentId && i.pressedAt < s.at) this.incidents.delete(i.id);
+    if (s.state === "idle" || !s.incidentId || !s.openedAt) return;
+    p.location = s.location;
+    let i = this.incidents.get(s.incidentId);
+    if (!i) {
+      i = this.openCard(p.id, s.incidentId, s.openedAt, s.clockSynced, s.location);
+      if (!replay && s.state === "alarm") this.onNewAlarm(i);
+    }
+    if (s.openedAt < i.pressedAt) i.pressedAt = s.openedAt;
+    i.presses = Math.max(i.presses, s.presses);
+    if (s.state === "acknowledged" && i.state !== "acknowledged") {
+      i.state = "acknowledged";
+      i.ackedBy = s.acknowledgedBy ?? "—";
+      this.note(i, { at: s.acknowledgedAt ?? s.at, key: "evAck", args: { who: i.ackedBy } });
+    }
+  }
+
+  private openCard(pillarId: string, id: string, pressedAt: string, clockSynced: boolean, location: Loc): Incident {
+    const i: Incident = { id, pillarId, state: "alarm", pressedAt, clockSynced, presses: 0, location, timeline: [] };
+    this.incidents.set(id, i);
+    return i;
   }
 
   private onSession(p: Pillar, s: SessionMsg | null): void {
