@@ -8,6 +8,7 @@ import { watchdogFeature } from "../watchdog/watchdog-feature.js";
 import { createDrivers } from "./drivers.js";
 import type { Core, Feature } from "./feature.js";
 import { type ConfigOverlay, PillarApp } from "./pillar-app.js";
+import { whereaboutsFeature } from "./whereabouts-feature.js";
 
 export interface ComposeOptions {
   config: PillarConfig;
@@ -61,6 +62,7 @@ export function composePillar(o: ComposeOptions): PillarApp {
     );
   }
   features.push(selftestFeature({ configPath: o.configPath }));
+  features.push(whereaboutsFeature({ configPath: o.configPath }));
   // last: "ready" for systemd means every other service started
   features.push(watchdogFeature({ env: process.env, log: o.log }));
   return app;

@@ -5,15 +5,21 @@ import { pipeline } from "node:stream/promises";
 import { loadConfigFile } from "../../config/load-config.js";
 import { scanClip, sha256File } from "../../recording/clip-file.js";
 import { type ClipEntry, readIndex } from "../../recording/clip-store.js";
-import { parseCliArgs } from "../args.js";
+import { parseCliArgs, portArg } from "../args.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
+import { DEFAULT_CONTROL_PORT, locatePillar } from "./find-pillar.js";
+import { DEFAULT_CONFIG } from "./run-config.js";
 
-const DEFAULT_CONFIG = process.env.PILLAR_CONFIG ?? "/etc/alarm-pillar/config.json";
-
-async function clipsDir(v: { config?: string; dir?: string }): Promise<string> {
+/**
+ * The recordings folder: `--dir`; else the running pillar's data folder (it says where on its
+ * control port); else the config's (`--config`, default $PILLAR_CONFIG or /etc/alarm-pillar/config.json).
+ * Only read: clips never opens the journal nor a device, so it needs no lock.
+ */
+async function clipsDir(v: { config?: string; dir?: string; "control-port"?: string }): Promise<string> {
   if (v.dir) return v.dir;
-  const config = await loadConfigFile(v.config ?? DEFAULT_CONFIG);
-  return join(config.dataDir, "recordings");
+  const found = await locatePillar({ config: v.config, controlPort: portArg(v["control-port"], "--control-port") });
+  const dataDir = found.running?.dataDir ?? (await loadConfigFile(found.configPath)).dataDir;
+  return join(dataDir, "recordings");
 }
 
 function row(e: ClipEntry): string {
@@ -56,10 +62,17 @@ export const command: CliCommand = {
   name: "clips",
   summary: "list the pillar's recorded clips or export one as an MP4",
   usage:
-    "pillar clips list [--config FILE | --dir DIR] [--json]\n" +
-    "pillar clips export ID --out FILE [--config FILE | --dir DIR]\n" +
-    "  reads <dataDir>/recordings (from the config, default $PILLAR_CONFIG or /etc/alarm-pillar/config.json);\n" +
-    "  export checks the sha256 against the index; a clip still being recorded is exported up to its last fragment",
+    "pillar clips list [--config FILE | --dir DIR] [--control-port N] [--json]\n" +
+    "pillar clips export ID --out FILE [--config FILE | --dir DIR] [--control-port N]\n" +
+    "  list                 one line per clip: id, kind, start, length, size, incident, state\n" +
+    "  export ID            copy clip ID to --out (sha256 checked against the index; a clip still\n" +
+    "                       being recorded up to its last fragment)\n" +
+    "  --out FILE           where export writes the MP4 (required for export)\n" +
+    "  --dir DIR            the recordings folder itself (default: <dataDir>/recordings)\n" +
+    "  --config FILE        the pillar's config, for its dataDir (default: asked of the running pillar,\n" +
+    `                       else ${DEFAULT_CONFIG}, env PILLAR_CONFIG)\n` +
+    `  --control-port N     where the running pillar is asked (default: ${DEFAULT_CONTROL_PORT})\n` +
+    "  --json               list: the index entries as JSON (default: one line each)",
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values, positionals } = parseCliArgs(rest, {
@@ -67,7 +80,12 @@ export const command: CliCommand = {
       dir: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
+      "control-port": { type: "string" },
     });
+    if (sub !== "list" && sub !== "export") throw new UsageError(`unknown subcommand "${sub ?? ""}" (list or export)`);
+    const id = positionals[0];
+    if (sub === "export" && !id) throw new UsageError("export: the clip ID is required (see pillar clips list)");
+    if (sub === "export" && !values.out) throw new UsageError("export: --out FILE is required");
     const dir = await clipsDir(values);
     const clips = await readIndex(join(dir, "index.json"));
     if (sub === "list") {
@@ -76,21 +94,15 @@ export const command: CliCommand = {
       else for (const e of clips) console.log(row(e));
       return 0;
     }
-    if (sub === "export") {
-      const id = positionals[0];
-      if (!id) throw new UsageError("export: the clip ID is required (see pillar clips list)");
-      if (!values.out) throw new UsageError("export: --out FILE is required");
-      const e = clips.find((c) => c.id === id);
-      if (!e) {
-        console.error(`no clip ${id} in ${dir}`);
-        return 1;
-      }
-      const r = await exportClip(dir, e, values.out);
-      console.log(
-        `${values.out}: ${r.bytes} bytes, sha256 ${r.sha256}${e.state === "recording" ? " (still recording: up to its last fragment)" : ""}`,
-      );
-      return 0;
+    const e = clips.find((c) => c.id === id);
+    if (!e) {
+      console.error(`no clip ${id} in ${dir}`);
+      return 1;
     }
-    throw new UsageError(`unknown subcommand "${sub ?? ""}" (list or export)`);
+    const r = await exportClip(dir, e, values.out!);
+    console.log(
+      `${values.out}: ${r.bytes} bytes, sha256 ${r.sha256}${e.state === "recording" ? " (still recording: up to its last fragment)" : ""}`,
+    );
+    return 0;
   },
 };

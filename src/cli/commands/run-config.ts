@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { PillarConfig } from "../../../config/schema.js";
@@ -14,6 +15,9 @@ import { PROJECT_ROOT } from "../version.js";
  */
 export const DEFAULT_CONFIG = process.env.PILLAR_CONFIG ?? "/etc/alarm-pillar/config.json";
 export const SIM_CONFIG = join(PROJECT_ROOT, "config/examples/sim.json");
+
+/** No config file where one is looked for: one line, which file and the flag to pass. */
+export class NoConfig extends Error {}
 
 export const runOptions = {
   config: { type: "string" },
@@ -56,6 +60,8 @@ export async function resolveRunConfig(
   brokerUrl?: string,
 ): Promise<{ config: PillarConfig; path: string; overlay: ConfigOverlay }> {
   const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
+  if (!existsSync(path))
+    throw new NoConfig(`no config file ${path}: pass --config FILE${v.config ? "" : " (or --sim for the demo)"}`);
   // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
   // below is then always a whole, confirmed config, and the flags apply on top of it.
   if (resolve(path) !== resolve(SIM_CONFIG)) {

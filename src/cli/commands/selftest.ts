@@ -6,6 +6,7 @@ import { parseCliArgs, portArg } from "../args.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
 import { resolveRunConfig } from "./run-config.js";
+import { locatePillar } from "./find-pillar.js";
 import { watchSelftest } from "./selftest-client.js";
 
 const options = {
@@ -21,7 +22,7 @@ const options = {
 } as const;
 
 /** Whether a pillar answers the self-test API on this control port (then it runs the test). */
-async function runningPillar(port: number): Promise<boolean> {
+async function answersSelftest(port: number): Promise<boolean> {
   if (port === 0) return false;
   try {
     const res = await fetch(`http://127.0.0.1:${port}/selftest/last`, { signal: AbortSignal.timeout(1500) });
@@ -52,7 +53,7 @@ export const command: CliCommand = {
           .filter(Boolean)
       : undefined;
     if (only?.some((o) => !/^[a-z]+(\.[a-z]+)*$/.test(o))) throw new UsageError(`--only takes check ids: "${v.only}"`);
-    portArg(v["control-port"], "--control-port");
+    const controlPort = portArg(v["control-port"], "--control-port");
     const out = v.json ? process.stderr : process.stdout;
     // nobody can answer a prompt without a terminal (a script, `ssh host pillar selftest`)
     const interactive = !v["non-interactive"] && Boolean(process.stdin.isTTY);
@@ -61,19 +62,20 @@ export const command: CliCommand = {
     // the pillar's logs (JSON) go to stderr, warnings and up: stdout is the report's
     const log = pino(rootLoggerOptions(process.env.PILLAR_LOG_LEVEL ?? "warn"), pino.destination(2));
     setRootLogger(log);
-    const probe = await resolveRunConfig(v);
+    const found = await locatePillar({ config: v.config, controlPort, sim: v.sim });
     let app: PillarApp | undefined;
     let broker: EmbeddedBroker | undefined;
-    let port = probe.config.control.port;
+    let port = found.port;
     try {
-      if (await runningPillar(port)) out.write(`a pillar is running on 127.0.0.1:${port}: it runs the self-test\n`);
+      if (found.running || (await answersSelftest(port)))
+        out.write(`a pillar is running on 127.0.0.1:${port}: it runs the self-test\n`);
       else {
         if (v.sim && !v.broker) {
           const { EmbeddedBroker } = await import("../../broker/embedded-broker.js");
           broker = new EmbeddedBroker({ port: 0, log });
           await broker.start();
         }
-        const { config, path, overlay } = await resolveRunConfig(v, broker?.url);
+        const { config, path, overlay } = await resolveRunConfig({ ...v, config: found.configPath }, broker?.url);
         const { PillarApp } = await import("../../app/pillar-app.js");
         const { selftestFeature } = await import("../../selftest/selftest-feature.js");
         app = new PillarApp({
