@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CenterParts, Officer } from "./center-hooks.js";
 
+const SIGNALING_TOPIC = /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/webrtc\/(request|answer|candidate\/center|pickup|hangup)$/;
 const COMMAND_TOPIC = /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/cmd\/([a-z.]+)$/;
 
 function wantsPage(req: IncomingMessage, url: URL): boolean {
@@ -38,13 +40,24 @@ export async function passCenterGate(
 
 /**
  * What the console publishes for a logged-in officer carries that officer, whatever the page
- * said: `incident.ack` gets `operator` (the pillar copies it into `incident.acknowledged`).
+ * said: `incident.ack` gets `operator` (the pillar copies it into `incident.acknowledged`), the
+ * center's signaling (answer, pickup, hangup, a look-in's request…) gets `officer`; the log
+ * stores every command with the officer (center/log). Without accounts (the open demo console)
+ * the page's own per-tab id stays.
  */
 export function officerStamp(topic: string, payload: object, officer: Officer | null): object {
   if (!officer) return payload;
   const command = COMMAND_TOPIC.exec(topic)?.[1];
   if (command === "incident.ack") return { ...payload, operator: officer.name };
+  // the center's signaling (request, answer, candidate, pickup, hangup, a look-in): who acts
+  if (SIGNALING_TOPIC.test(topic) && "officer" in payload) return { ...payload, officer: officer.id };
   return payload;
+}
+
+/** A correlation id made by the server for a page's command: `{command}-{uuid}` (≤ 64 characters). */
+export function serverCorrelationId(topic: string): string {
+  const command = (COMMAND_TOPIC.exec(topic)?.[1] ?? "cmd").slice(0, 24);
+  return `${command}-${randomUUID()}`;
 }
 
 /** Hands a message the console published to the center's taps (the log stores it with the officer). */

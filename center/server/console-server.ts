@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { HttpError } from "../auth/http-util.js";
 import { BrokerTls } from "./broker-tls.js";
-import { officerStamp, passCenterGate, tapPublished } from "./center-gate.js";
+import { officerStamp, passCenterGate, serverCorrelationId, tapPublished } from "./center-gate.js";
 import type { CenterParts, Officer } from "./center-hooks.js";
 import { type ConsoleConfig, parseConsoleConfig } from "./console-config.js";
 import { createConsoleListener } from "./console-listener.js";
@@ -172,7 +172,10 @@ export class ConsoleServer {
           trustedProxies: _p,
           ...shown
         } = this.config;
-        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown });
+        // who is logged in: the page shows and uses that name (null: the open demo console)
+        const o = gate.officer;
+        const officer = o ? { id: o.id, name: o.name, role: o.role } : null;
+        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown, officer });
       }
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(req, res, gate.officer);
       if (req.method === "POST" && url.pathname === "/api/publish")
@@ -207,8 +210,10 @@ export class ConsoleServer {
     const checked = checkPublish(await body(req));
     if (Array.isArray(checked)) return [checked[0], { error: checked[1] }];
     if (!this.bridge?.connected) return [503, { error: "console is not connected to the broker" }];
-    await this.publishFor(checked.topic, checked.payload, officer);
-    return [200, { ok: true }];
+    // a command's correlation id is the server's, unique, so every command is in the log once
+    const correlationId = "correlationId" in checked.payload ? serverCorrelationId(checked.topic) : undefined;
+    await this.publishFor(checked.topic, { ...checked.payload, ...(correlationId ? { correlationId } : {}) }, officer);
+    return [200, correlationId ? { ok: true, correlationId } : { ok: true }];
   }
 
   /** Publishes for an officer (stamped with them) and hands it to the center's taps. */

@@ -154,7 +154,10 @@ describe("center console in Chromium: officer login, sessions, acknowledgements"
     const [context, page] = await fresh();
     expect((await loginThroughPage(page, base, "bolat", "bolat-pass-1")).status).toBe(200);
     await page.waitForURL(`${base}`);
-    expect(await pageFetch(page, "/api/publish", ack("someone-else"))).toEqual({ status: 200, json: { ok: true } });
+    expect(await pageFetch(page, "/api/publish", ack("someone-else"))).toMatchObject({
+      status: 200,
+      json: { ok: true },
+    });
     await center.until(() => center.events("incident.acknowledged").length > 0, "incident.acknowledged");
     const acked = center.events("incident.acknowledged");
     expect(acked).toHaveLength(1);

@@ -95,8 +95,11 @@ async function boot(): Promise<void> {
   };
   const command = (pillarId: string, name: string, args: Record<string, unknown>, incidentId?: string) => {
     const id = correlationId(name.split(".").pop()!);
-    store.expect(id, { pillarId, incidentId, what: name });
-    void publish(pillarId, `cmd/${name}`, { correlationId: id, ...args });
+    void publish(pillarId, `cmd/${name}`, { correlationId: id, ...args }).then((r) => {
+      // the server's id, which the pillar's result carries (a result that came first waits in the store)
+      if (r) store.expect(r.correlationId ?? id, { pillarId, incidentId, what: name });
+      else store.changed();
+    });
   };
   const ctx = {
     store,

@@ -27,6 +27,8 @@ export class Store {
   readonly incidents = new Map<string, Incident>();
   /** correlationId → the incident (or pillar, for the self-test) a command was about. */
   private readonly sent = new Map<string, { incidentId?: string; pillarId: string; what: string }>();
+  /** Results that came before the server told the page its command's id (bounded). */
+  private readonly early = new Map<string, ResultMsg>();
   private listeners = new Set<() => void>();
   /** Told of every new incident (the alarm sound and notification). */
   onNewAlarm: (i: Incident) => void = () => undefined;
@@ -55,6 +57,10 @@ export class Store {
   expect(correlationId: string, c: { incidentId?: string; pillarId: string; what: string }): void {
     this.sent.set(correlationId, c);
     if (this.sent.size > 500) this.sent.delete(this.sent.keys().next().value!);
+    const early = this.early.get(correlationId);
+    this.early.delete(correlationId);
+    if (early) this.onResult(early);
+    this.changed();
   }
 
   /** A pillar's state on the map and the fleet board. */
@@ -207,7 +213,11 @@ export class Store {
 
   private onResult(r: ResultMsg): void {
     const c = r.correlationId ? this.sent.get(r.correlationId) : undefined;
-    if (!c) return;
+    if (!c) {
+      if (r.correlationId) this.early.set(r.correlationId, r);
+      if (this.early.size > 50) this.early.delete(this.early.keys().next().value!);
+      return;
+    }
     this.sent.delete(r.correlationId!);
     if (c.what === "selftest") this.pillar(c.pillarId).selftestAsked = false;
     if (r.ok) {
