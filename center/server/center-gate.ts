@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CenterParts, Officer } from "./center-hooks.js";
 
-const SIGNALING_TOPIC = /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/webrtc\/(request|answer|candidate\/center|pickup|hangup)$/;
+const SIGNALING_TOPIC =
+  /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/webrtc\/(request|answer|candidate\/center|pickup|hangup)$/;
 const COMMAND_TOPIC = /^pillar\/v1\/[a-z0-9][a-z0-9-]{1,62}\/cmd\/([a-z.]+)$/;
 
 function wantsPage(req: IncomingMessage, url: URL): boolean {

@@ -175,7 +175,12 @@ export class ConsoleServer {
         // who is logged in: the page shows and uses that name (null: the open demo console)
         const o = gate.officer;
         const officer = o ? { id: o.id, name: o.name, role: o.role } : null;
-        return json(200, { sim: !!this.o.simControlUrl, secondaryTopic: this.o.secondaryTopic ?? null, ...shown, officer });
+        return json(200, {
+          sim: !!this.o.simControlUrl,
+          secondaryTopic: this.o.secondaryTopic ?? null,
+          ...shown,
+          officer,
+        });
       }
       if (req.method === "GET" && url.pathname === "/api/stream") return this.stream(req, res, gate.officer);
       if (req.method === "POST" && url.pathname === "/api/publish")

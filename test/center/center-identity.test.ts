@@ -1,31 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestCenter } from "../support/center.js";
 import { type RunningChromium, startChromium } from "../support/chromium.js";
-import { addOfficer, ConsoleProcess } from "../support/console-process.js";
+import { addOfficer, ConsoleProcess, pageFetch } from "../support/console-process.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { SimPillar } from "../support/sim-pillar.js";
 import { waitFor } from "../support/wait.js";
 
 const PILLAR = "ala-ident-0001";
-
-/** A request the page's own scripts make (its cookie and Origin). */
-async function pageFetch(page: Page, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return await page.evaluate(
-    async ([p, b]) => {
-      const init =
-        b === undefined
-          ? {}
-          : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) };
-      const res = await fetch(p as string, init);
-      return { status: res.status, json: await res.json().catch(() => null) };
-    },
-    [path, body] as const,
-  );
-}
 
 describe("identity is the server's: the logged-in officer on every message and log row", () => {
   const broker = new TestMosquitto();

@@ -5,27 +5,12 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningChromium, startChromium } from "../support/chromium.js";
 import { TestCenter } from "../support/center.js";
-import { addOfficer, ConsoleProcess } from "../support/console-process.js";
+import { addOfficer, ConsoleProcess, pageFetch } from "../support/console-process.js";
 import { waitFor } from "../support/wait.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { SimPillar } from "../support/sim-pillar.js";
 
 const PILLAR = "ala-medeu-0007";
-
-/** A request made by the page itself (its cookie, its Origin), as the console's scripts make them. */
-async function pageFetch(page: Page, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  return await page.evaluate(
-    async ([p, b]) => {
-      const res = await fetch(p as string, {
-        method: b === undefined ? "GET" : "POST",
-        headers: b === undefined ? {} : { "content-type": "application/json" },
-        body: b === undefined ? undefined : JSON.stringify(b),
-      });
-      return { status: res.status, json: await res.json().catch(() => null) };
-    },
-    [path, body] as const,
-  );
-}
 
 /** Logs in through the login page; resolves to the response of its POST /login. */
 async function loginThroughPage(page: Page, base: string, user: string, password: string) {

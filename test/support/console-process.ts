@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { Readable } from "node:stream";
 import { runUsersCli } from "../../center/auth/users-cli.js";
 import { Child, ROOT } from "./child.js";
@@ -68,4 +69,19 @@ export class ConsoleProcess {
     this.child = undefined;
     await c?.kill(signal);
   }
+}
+
+/** A request made by a console page itself (its cookie, its Origin), as the page's scripts make them. */
+export async function pageFetch(page: Page, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  return await page.evaluate(
+    async ([p, b]) => {
+      const res = await fetch(p as string, {
+        method: b === undefined ? "GET" : "POST",
+        headers: b === undefined ? {} : { "content-type": "application/json" },
+        body: b === undefined ? undefined : JSON.stringify(b),
+      });
+      return { status: res.status, json: await res.json().catch(() => null) };
+    },
+    [path, body] as const,
+  );
 }
