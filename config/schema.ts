@@ -220,9 +220,11 @@ export const PillarConfigSchema = Type.Object(
           { ready: "off", alarm: { blinkMs: 250 }, answered: "off", strobe: "on" },
           "press sent, waiting for the center",
         ),
+        // "help is coming": the answered lamp means voice contact only (EN 81-28), so an
+        // acknowledgement with nobody speaking to the caller lights the alarm lamp steady instead
         acknowledged: LedPattern(
-          { ready: "off", alarm: "off", answered: "on", strobe: "on" },
-          "the center has acknowledged",
+          { ready: "off", alarm: "on", answered: "off", strobe: "on" },
+          "the center has acknowledged (help is coming); nobody is speaking to the caller: alarm lamp steady, not the answered lamp",
         ),
         fault: LedPattern(
           { ready: { blinkMs: 1000 }, alarm: "off", answered: "off", strobe: "off" },

@@ -1,9 +1,14 @@
 import type { PillarEventMessage } from "../../src/events/event-schema.js";
 import type { ShiftReport } from "../report/shift-report.js";
 
-/** What became of an incident, as a supervisor files it (see docs/center.md "History"). */
-export type Outcome = "unanswered" | "answered" | "short-call";
-export const OUTCOMES: readonly Outcome[] = ["unanswered", "answered", "short-call"];
+/**
+ * What became of an incident, as a supervisor files it (see docs/center.md "History"): answered
+ * means an officer picked up the call (two-way audio), short-call a pickup that lasted under 5 s,
+ * unanswered closed with no pickup (acknowledged or not), open not closed and not picked up yet,
+ * test opened by a press the pillar's self-test asked for (not an alarm).
+ */
+export type Outcome = "unanswered" | "answered" | "short-call" | "open" | "test";
+export const OUTCOMES: readonly Outcome[] = ["unanswered", "answered", "short-call", "open", "test"];
 
 /** A command the console sent to a pillar (`pillar/v1/{id}/cmd/{name}`), with the officer who sent it. */
 export interface CommandRecord {
@@ -54,11 +59,15 @@ export interface IncidentSummary {
   answeredBy: string | null;
   closedAt: string | null;
   closeReason: string | null;
-  /** From the first press to the first acknowledgement or picked-up call. */
+  /** From the first press to the first pickup (an officer spoke to the caller). */
   answerMs: number | null;
+  /** From the first press to the acknowledgement (the center took responsibility). */
+  ackMs: number | null;
   /** How long the first picked-up call lasted (pickup to end), once it ended. */
   talkMs: number | null;
   outcome: Outcome;
+  /** Opened by a press the pillar's self-test asked for (`data.test`): not an alarm. */
+  test: boolean;
 }
 
 export interface IncidentFilter {

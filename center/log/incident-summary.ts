@@ -62,8 +62,10 @@ export function summarizeIncident(
     closedAt: null,
     closeReason: null,
     answerMs: null,
+    ackMs: null,
     talkMs: null,
     outcome: "unanswered",
+    test: false,
   };
   for (const e of events) {
     const data = (JSON.parse(e.body) as { data?: Record<string, unknown> }).data ?? {};
@@ -74,6 +76,7 @@ export function summarizeIncident(
         .sort()[0];
       s.openedAt = opened ?? e.occurred_at;
       s.presses = Math.max(s.presses, typeof data.press === "number" ? data.press : 1);
+      if (data.test === true) s.test = true;
     } else if (e.type === "incident.acknowledged" && !s.acknowledgedAt) {
       s.acknowledgedAt = e.occurred_at;
       s.acknowledgedBy = typeof data.operator === "string" ? data.operator : null;
@@ -88,15 +91,17 @@ export function summarizeIncident(
     s.answeredBy = firstCall.by;
     s.talkMs = firstCall.talkMs;
   }
-  const answered = [s.acknowledgedAt, s.answeredAt].filter((x): x is string => !!x).sort()[0];
-  if (answered && s.openedAt) s.answerMs = Math.max(0, ms(answered) - ms(s.openedAt));
+  if (s.answeredAt && s.openedAt) s.answerMs = Math.max(0, ms(s.answeredAt) - ms(s.openedAt));
+  if (s.acknowledgedAt && s.openedAt) s.ackMs = Math.max(0, ms(s.acknowledgedAt) - ms(s.openedAt));
   s.outcome = outcomeOf(s);
   return s;
 }
 
 function outcomeOf(s: IncidentSummary): Outcome {
+  if (s.test) return "test";
   if (s.talkMs !== null && s.talkMs < SHORT_CALL_MS) return "short-call";
-  return s.acknowledgedAt || s.answeredAt ? "answered" : "unanswered";
+  if (s.answeredAt) return "answered"; // picked up: an officer spoke to the caller
+  return s.closedAt ? "unanswered" : "open"; // an acknowledgement alone is not an answer
 }
 
 /** The lower-cased text the history's search box matches. */

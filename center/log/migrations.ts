@@ -47,6 +47,12 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // 3: incidents whose summary row is behind their events (refreshed before the next read).
   ["CREATE TABLE dirty_incidents (incident_id TEXT PRIMARY KEY)"],
+  // 4: answered (picked up) apart from acknowledged; test presses. Every summary is recomputed.
+  [
+    "ALTER TABLE incidents ADD COLUMN ack_ms INTEGER",
+    "ALTER TABLE incidents ADD COLUMN test INTEGER NOT NULL DEFAULT 0",
+    "INSERT INTO dirty_incidents (incident_id) SELECT incident_id FROM incidents WHERE true ON CONFLICT (incident_id) DO NOTHING",
+  ],
 ];
 
 /** Brings the database to the latest schema version; safe when several servers start at once. */

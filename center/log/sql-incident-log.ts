@@ -27,8 +27,10 @@ const INCIDENT_COLUMNS = [
   ["closed_at", "closedAt"],
   ["close_reason", "closeReason"],
   ["answer_ms", "answerMs"],
+  ["ack_ms", "ackMs"],
   ["talk_ms", "talkMs"],
   ["outcome", "outcome"],
+  ["test", "test"],
 ] as const satisfies readonly (readonly [string, keyof IncidentSummary])[];
 
 const SELECT_INCIDENT = `SELECT ${INCIDENT_COLUMNS.map(([c, k]) => `${c} AS "${k}"`).join(", ")} FROM incidents`;
@@ -242,7 +244,8 @@ async function refresh(t: SqlDb, incidentId: string): Promise<void> {
   ]);
   const s = summarizeIncident(incidentId, events, calls);
   if (!s) return;
-  await t.run(UPSERT_INCIDENT, [...INCIDENT_COLUMNS.map(([, k]) => s[k]), searchText(s)]);
+  const values = INCIDENT_COLUMNS.map(([, k]) => (typeof s[k] === "boolean" ? Number(s[k]) : s[k]));
+  await t.run(UPSERT_INCIDENT, [...values, searchText(s)]);
 }
 
 /** PostgreSQL returns INTEGER as number already; SQLite too — but keep nulls and numbers exact. */
@@ -251,6 +254,8 @@ function numbers(r: IncidentSummary): IncidentSummary {
     ...r,
     presses: Number(r.presses),
     answerMs: r.answerMs === null ? null : Number(r.answerMs),
+    ackMs: r.ackMs === null ? null : Number(r.ackMs),
+    test: !!Number(r.test),
     talkMs: r.talkMs === null ? null : Number(r.talkMs),
   };
 }

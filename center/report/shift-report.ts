@@ -4,15 +4,27 @@ import { type CallRow, SHORT_CALL_MS, talkTimes } from "../log/incident-summary.
 export interface ShiftReport {
   from: string;
   to: string;
-  /** Incidents opened in the shift. */
+  /** Incidents opened in the shift (test presses not counted). */
   alarms: number;
+  /** Incidents the center acknowledged (took responsibility for). */
+  acknowledged: number;
+  /** Incidents whose call an officer picked up (two-way audio): answered. */
+  answered: number;
+  /** Acknowledged but nobody spoke to the caller. */
+  acknowledgedOnly: number;
+  /** Not closed yet (and not picked up). */
+  open: number;
+  /** Incidents opened by a press the pillar's self-test asked for: kept out of every other figure. */
+  tests: number;
   /** Button presses in those incidents (repeat presses join one incident). */
   presses: number;
   perPillar: { pillarId: string; district: string; alarms: number; unanswered: number; shortCalls: number }[];
   perDistrict: { district: string; alarms: number; unanswered: number }[];
-  /** From the first press to the first acknowledgement or picked-up call, over answered incidents. */
+  /** From the first press to the pickup, over answered incidents. */
   timeToAnswer: { answered: number; medianMs: number | null; worstMs: number | null };
-  /** Incidents nobody acknowledged and whose call nobody picked up. */
+  /** From the first press to the acknowledgement, over acknowledged incidents. */
+  timeToAcknowledge: { acknowledged: number; medianMs: number | null; worstMs: number | null };
+  /** Incidents closed with nobody having picked up their call (acknowledged or not). */
   unanswered: number;
   /** Alarm calls picked up in the shift that ended less than `thresholdMs` later: likely pranks. */
   shortCalls: {
@@ -32,14 +44,18 @@ export function median(values: readonly number[]): number | null {
 
 /**
  * The supervisor's shift report from the incidents opened in [from, to) and the steps of the
- * alarm calls picked up in it. Pure: the log fetches the rows, this counts.
+ * alarm calls picked up in it. Pure: the log fetches the rows, this counts. Incidents of test
+ * presses (and their calls) count only as `tests`.
  */
 export function buildShiftReport(
   from: string,
   to: string,
-  incidents: readonly IncidentSummary[],
-  callSteps: readonly (CallRow & { pillar_id: string; incident_id: string | null })[],
+  all: readonly IncidentSummary[],
+  allSteps: readonly (CallRow & { pillar_id: string; incident_id: string | null })[],
 ): ShiftReport {
+  const incidents = all.filter((i) => !i.test);
+  const testIds = new Set(all.filter((i) => i.test).map((i) => i.incidentId));
+  const callSteps = allSteps.filter((c) => !c.incident_id || !testIds.has(c.incident_id));
   const pillars = new Map<string, ShiftReport["perPillar"][number]>();
   const districts = new Map<string, ShiftReport["perDistrict"][number]>();
   const pillarOf = (pillarId: string, district: string) => {
@@ -71,20 +87,24 @@ export function buildShiftReport(
     pillarOf(info.pillar_id, district).shortCalls++;
   }
   const answerTimes = incidents.map((i) => i.answerMs).filter((x): x is number => x !== null);
+  const ackTimes = incidents.map((i) => i.ackMs).filter((x): x is number => x !== null);
+  const figures = (v: number[]) => ({ medianMs: median(v), worstMs: v.length ? Math.max(...v) : null });
   const byCount = <T extends { alarms: number }>(a: T, b: T, ka: string, kb: string) =>
     b.alarms - a.alarms || ka.localeCompare(kb);
   return {
     from,
     to,
     alarms: incidents.length,
+    acknowledged: incidents.filter((i) => i.acknowledgedAt).length,
+    answered: incidents.filter((i) => i.answeredAt).length,
+    acknowledgedOnly: incidents.filter((i) => i.acknowledgedAt && !i.answeredAt).length,
+    open: incidents.filter((i) => i.outcome === "open").length,
+    tests: testIds.size,
     presses: incidents.reduce((n, i) => n + i.presses, 0),
     perPillar: [...pillars.values()].sort((a, b) => byCount(a, b, a.pillarId, b.pillarId)),
     perDistrict: [...districts.values()].sort((a, b) => byCount(a, b, a.district, b.district)),
-    timeToAnswer: {
-      answered: answerTimes.length,
-      medianMs: median(answerTimes),
-      worstMs: answerTimes.length ? Math.max(...answerTimes) : null,
-    },
+    timeToAnswer: { answered: answerTimes.length, ...figures(answerTimes) },
+    timeToAcknowledge: { acknowledged: ackTimes.length, ...figures(ackTimes) },
     unanswered: incidents.filter((i) => i.outcome === "unanswered").length,
     shortCalls: {
       count: shortCalls.length,

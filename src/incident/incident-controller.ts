@@ -174,7 +174,7 @@ export class IncidentController {
     return [
       {
         name: "incident.ack",
-        description: "acknowledge the open incident; the pillar shows 'call answered'",
+        description: "acknowledge the open incident; the pillar shows 'help is coming'",
         args: { incidentId: id, operator: Type.Optional(Type.String({ maxLength: 100 })) },
         handle: (a: { incidentId: string; operator?: string }) => this.acknowledge(a.incidentId, a.operator),
       } as CommandDef,

@@ -103,8 +103,10 @@ describe.each(engines)("incident log on $name", (engine) => {
       closedAt: "2026-11-24T11:01:30.000Z",
       closeReason: "closed by the center",
       answerMs: 7000,
+      ackMs: 9000,
       talkMs: 60_000,
       outcome: "answered",
+      test: false,
     });
     const timeline = await log.timeline(i.incidentId);
     expect(timeline.map((t) => `${t.source}:${t.what}`)).toEqual([
@@ -150,22 +152,31 @@ describe.each(engines)("incident log on $name", (engine) => {
 
     it("gives the shift report's figures worked out by hand", async () => {
       const r = await log.shiftReport(shift.from, shift.to);
-      expect(r.alarms).toBe(7);
-      expect(r.presses).toBe(10);
+      // In the shift (not test presses): 08:10 (2 presses), 09:00, 11:30, 12:00 (3), 14:00, 15:00, 16:00, 19:59.
+      expect(r.alarms).toBe(8);
+      expect(r.presses).toBe(11);
+      // Acknowledged: 08:10, 09:00, 12:00, 14:00, 15:00, 16:00; picked up: 08:10, 09:00, 14:00, 16:00.
+      expect(r.acknowledged).toBe(6);
+      expect(r.answered).toBe(4);
+      expect(r.acknowledgedOnly).toBe(2); // 12:00 and 15:00: nobody spoke to the caller
+      expect(r.unanswered).toBe(2); // the same two, closed without a pickup
+      expect(r.open).toBe(2); // 11:30 and 19:59
+      expect(r.tests).toBe(2); // 10:00 and 17:00 on alm-med-002
       expect(r.perPillar).toEqual([
-        { pillarId: "alm-med-001", district: "Medeu", alarms: 3, unanswered: 1, shortCalls: 1 },
+        { pillarId: "alm-med-001", district: "Medeu", alarms: 3, unanswered: 0, shortCalls: 1 },
         { pillarId: "alm-alm-001", district: "Almaly", alarms: 2, unanswered: 1, shortCalls: 0 },
-        { pillarId: "alm-bos-001", district: "Bostandyk", alarms: 1, unanswered: 0, shortCalls: 1 },
+        { pillarId: "alm-bos-001", district: "Bostandyk", alarms: 2, unanswered: 1, shortCalls: 1 },
         { pillarId: "alm-med-002", district: "Medeu", alarms: 1, unanswered: 0, shortCalls: 0 },
       ]);
       expect(r.perDistrict).toEqual([
-        { district: "Medeu", alarms: 4, unanswered: 1 },
+        { district: "Medeu", alarms: 4, unanswered: 0 },
         { district: "Almaly", alarms: 2, unanswered: 1 },
-        { district: "Bostandyk", alarms: 1, unanswered: 0 },
+        { district: "Bostandyk", alarms: 2, unanswered: 1 },
       ]);
-      // Answered after 15, 8, 45, 30 and 60 s.
-      expect(r.timeToAnswer).toEqual({ answered: 5, medianMs: 30_000, worstMs: 60_000 });
-      expect(r.unanswered).toBe(2);
+      // Picked up 8, 15, 30 and 62 s after the first press (an acknowledgement is not an answer).
+      expect(r.timeToAnswer).toEqual({ answered: 4, medianMs: 22_500, worstMs: 62_000 });
+      // Acknowledged after 10, 20, 31, 45, 60 and 90 s.
+      expect(r.timeToAcknowledge).toEqual({ acknowledged: 6, medianMs: 38_000, worstMs: 90_000 });
       expect(r.shortCalls.count).toBe(2);
       expect(r.shortCalls.calls.map((c) => [c.pillarId, c.talkMs, c.officer])).toEqual([
         ["alm-med-001", 3000, "bolat"],
@@ -192,14 +203,25 @@ describe.each(engines)("incident log on $name", (engine) => {
       expect(await ids({ district: "Almaly" })).toEqual(["alm-alm-001@19:59:00", "alm-alm-001@12:00:00"]);
       expect(await ids({ from: "2026-11-25T09:00:00.000Z", to: "2026-11-25T12:00:00.000Z" })).toEqual([
         "alm-med-001@11:30:00",
+        "alm-med-002@10:00:00",
         "alm-med-001@09:00:00",
       ]);
-      expect(await ids({ officer: "bolat" })).toEqual(["alm-bos-001@14:00:00", "alm-med-001@09:00:00"]);
+      expect(await ids({ officer: "bolat" })).toEqual([
+        "alm-bos-001@15:00:00",
+        "alm-bos-001@14:00:00",
+        "alm-med-001@09:00:00",
+      ]);
       expect(await ids({ outcome: "short-call" })).toEqual(["alm-bos-001@14:00:00", "alm-med-001@09:00:00"]);
-      expect(await ids({ outcome: "unanswered" })).toEqual(["alm-alm-001@19:59:00", "alm-med-001@11:30:00"]);
+      expect(await ids({ outcome: "unanswered" })).toEqual(["alm-bos-001@15:00:00", "alm-alm-001@12:00:00"]);
+      expect(await ids({ outcome: "open" })).toEqual(["alm-alm-001@19:59:00", "alm-med-001@11:30:00"]);
+      expect(await ids({ outcome: "test" })).toEqual(["alm-med-002@17:00:00", "alm-med-002@10:00:00"]);
       // Case-insensitive in Cyrillic too, and % is a plain character.
       expect(await ids({ text: "АБАЯ" })).toEqual(["alm-alm-001@19:59:00", "alm-alm-001@12:00:00"]);
-      expect(await ids({ text: "шымбулак" })).toEqual(["alm-med-002@16:00:00"]);
+      expect(await ids({ text: "шымбулак" })).toEqual([
+        "alm-med-002@17:00:00",
+        "alm-med-002@16:00:00",
+        "alm-med-002@10:00:00",
+      ]);
       expect(await ids({ text: "100%" })).toEqual([]);
       expect(await ids({ closed: false })).toEqual(["alm-alm-001@19:59:00", "alm-med-001@11:30:00"]);
       expect(await ids({ closed: true, district: "Medeu", officer: "aigerim" })).toEqual([

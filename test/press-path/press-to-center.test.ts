@@ -78,7 +78,9 @@ describe("press path through a real Mosquitto", () => {
     expect(result).toMatchObject({ correlationId: "c-1", ok: true, result: { state: "acknowledged", incidentId } });
     await center.until(() => center.events("incident.acknowledged").length === 1, "acknowledged event");
     expect(pillar.app.core.leds.pattern()).toBe("acknowledged");
-    expect(pillar.io.outputs.answered.read()).toBe(true);
+    // "help is coming": the alarm lamp steady; the answered lamp is voice contact only (EN 81-28)
+    expect(pillar.io.outputs.alarm.read()).toBe(true);
+    expect(pillar.io.outputs.answered.read()).toBe(false);
 
     await center.send("pillar/v1/test-001/cmd/incident.close", { correlationId: "c-2", incidentId });
     await center.until(() => center.events("incident.closed").length === 1, "closed event");

@@ -36,8 +36,8 @@ async function search() {
     cell(tr, i.pillarId);
     cell(tr, i.district);
     cell(tr, i.address);
-    cell(tr, secs(i.answerMs));
-    cell(tr, i.acknowledgedBy ?? i.answeredBy ?? "—");
+    cell(tr, i.acknowledgedAt ? `${secs(i.ackMs)} · ${i.acknowledgedBy ?? "—"}` : "—");
+    cell(tr, i.answeredAt ? `${secs(i.answerMs)} · ${i.answeredBy ?? "—"}` : "—");
     cell(tr, i.outcome, i.outcome);
     cell(tr, fmt(i.closedAt));
     tr.onclick = () => showTimeline(i.incidentId);
@@ -74,8 +74,10 @@ async function report(e) {
   });
   const r = await getJson(`/api/report?${q}`);
   const lines = [
-    `Alarms: ${r.alarms} (${r.presses} presses), unanswered: ${r.unanswered}`,
-    `Time to answer: median ${secs(r.timeToAnswer.medianMs)}, worst ${secs(r.timeToAnswer.worstMs)} over ${r.timeToAnswer.answered} answered`,
+    `Alarms: ${r.alarms} (${r.presses} presses), answered (picked up): ${r.answered}, acknowledged: ${r.acknowledged} (of which nobody spoke to the caller: ${r.acknowledgedOnly}), unanswered: ${r.unanswered}, open: ${r.open}`,
+    `Time to answer (press to pickup): median ${secs(r.timeToAnswer.medianMs)}, worst ${secs(r.timeToAnswer.worstMs)} over ${r.timeToAnswer.answered} answered`,
+    `Time to acknowledge: median ${secs(r.timeToAcknowledge.medianMs)}, worst ${secs(r.timeToAcknowledge.worstMs)} over ${r.timeToAcknowledge.acknowledged} acknowledged`,
+    `Test presses (not counted above): ${r.tests}`,
     `Calls shorter than ${r.shortCalls.thresholdMs / 1000} s (likely pranks): ${r.shortCalls.count}`,
     "Per district: " + r.perDistrict.map((d) => `${d.district} ${d.alarms}`).join(", "),
     "Per pillar: " + r.perPillar.map((p) => `${p.pillarId} ${p.alarms} (short ${p.shortCalls})`).join(", "),

@@ -15,7 +15,10 @@ export interface SimAlarm {
   presses?: number;
   ack?: { afterMs: number; by: string };
   call?: { answerAfterMs: number; talkMs: number; by: string };
+  /** Closed (by the center after its acknowledgement, or by the self-test for a test press). */
   closeAfterMs?: number;
+  /** A press the pillar's self-test asked for (`data.test`). */
+  test?: boolean;
 }
 
 /** Everything the center would receive for one simulated alarm, in arrival order. */
@@ -61,12 +64,19 @@ export function simIncident(a: SimAlarm): SimIncident {
   const calls: CallStep[] = [];
   const commands: CommandRecord[] = [];
   for (let n = 1; n <= (a.presses ?? 1); n++)
-    events.push(simEvent(p, "button.press", t0 + (n - 1) * 2000, incidentId, { press: n, incidentState: "alarm" }));
+    events.push(
+      simEvent(p, "button.press", t0 + (n - 1) * 2000, incidentId, {
+        press: n,
+        incidentState: "alarm",
+        openedAt: iso(t0),
+        ...(a.test ? { test: true } : {}),
+      }),
+    );
   const sessionId = `s-${incidentId}`;
   const step = (state: string, atMs: number, officer: string | null, reason: string | null = null) =>
     calls.push({ sessionId, state, at: iso(atMs), pillarId: p.id, incidentId, kind: "alarm", officer, reason });
-  step("offered", t0 + 50, null);
-  step("connected", t0 + 900, null);
+  if (!a.test) step("offered", t0 + 50, null); // a test press calls nobody
+  if (!a.test) step("connected", t0 + 900, null);
   if (a.call) {
     const picked = t0 + a.call.answerAfterMs;
     step("answered", picked, a.call.by);
@@ -86,15 +96,16 @@ export function simIncident(a: SimAlarm): SimIncident {
       sentAt: iso(at - 30),
     });
     events.push(simEvent(p, "incident.acknowledged", at, incidentId, { operator: a.ack.by }));
-    if (a.closeAfterMs !== undefined)
-      events.push(
-        simEvent(p, "incident.closed", t0 + a.closeAfterMs, incidentId, {
-          reason: "closed by the center",
-          presses: a.presses ?? 1,
-          durationMs: a.closeAfterMs,
-        }),
-      );
   }
+  if (a.closeAfterMs !== undefined)
+    events.push(
+      simEvent(p, "incident.closed", t0 + a.closeAfterMs, incidentId, {
+        reason: a.test ? "self-test press" : "closed by the center",
+        presses: a.presses ?? 1,
+        durationMs: a.closeAfterMs,
+        ...(a.test ? { test: true } : {}),
+      }),
+    );
   return { incidentId, events, calls, commands };
 }
 
@@ -113,7 +124,8 @@ export const SITES = {
 } satisfies Record<string, SimPillarSite>;
 
 /**
- * A 12-hour day shift (08:00–20:00 UTC) with answered, unanswered and short (prank) calls;
+ * A 12-hour day shift (08:00–20:00 UTC) with answered, acknowledged-only (unanswered), still
+ * open and short (prank) calls and two self-test presses;
  * the figures it must give are worked out by hand in center-log.test.ts.
  */
 export function simulatedShift(day = "2026-11-25"): { from: string; to: string; incidents: SimIncident[] } {
@@ -153,6 +165,11 @@ export function simulatedShift(day = "2026-11-25"): { from: string; to: string; 
       call: { answerAfterMs: 62_000, talkMs: 5000, by: "aigerim" },
       closeAfterMs: 120_000,
     },
+    // Acknowledged, the call offered but nobody spoke to the caller, closed: unanswered.
+    { pillar: s.bos1, at: t("15:00:00"), ack: { afterMs: 90_000, by: "bolat" }, closeAfterMs: 100_000 },
+    // The installer's self-test presses: tests, in no alarm figure.
+    { pillar: s.med2, at: t("10:00:00"), test: true, closeAfterMs: 5000 },
+    { pillar: s.med2, at: t("17:00:00"), presses: 2, test: true, closeAfterMs: 8000 },
     { pillar: s.alm1, at: t("19:59:00") },
     // The next shift's: not counted.
     { pillar: s.bos1, at: t("20:00:00") },
