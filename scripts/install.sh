@@ -4,7 +4,7 @@
 #
 #   sudo scripts/install.sh [--pubkey FILE] [--config FILE]    install on this Pi
 #   scripts/install.sh --dry-run                               say what would be done, change nothing
-#   scripts/install.sh --root DIR [--no-packages] [--no-npm]   install into an image or a test root
+#   scripts/install.sh --root DIR [--no-packages] [--no-npm] [--arch arm64]   into an image or a test root
 #
 # What it does: Debian packages (ffmpeg rpicam-apps alsa-utils gpiod socat, Node.js >= 20), the
 # system user `alarm-pillar` (groups gpio video audio dialout, via systemd-sysusers), udev rules,
@@ -18,11 +18,12 @@ PACKAGES=1
 NPM=1
 PUBKEY=""
 CONFIG=""
+ARCH="" # the target's Node.js architecture (process.arch); empty: this machine's
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 APP_USER=alarm-pillar
 DEB_PACKAGES=(ffmpeg rpicam-apps alsa-utils gpiod socat ca-certificates)
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --no-npm) NPM=0; shift ;;
     --pubkey) PUBKEY=${2:?--pubkey needs a file}; shift 2 ;;
     --config) CONFIG=${2:?--config needs a file}; shift 2 ;;
+    --arch) ARCH=${2:?--arch needs arm64 or x64}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -155,7 +157,12 @@ if [ "$DRY" = 0 ]; then
 else
   say "would copy dist bin config package.json package-lock.json to /opt/alarm-pillar"
 fi
-if [ "$NPM" = 1 ]; then
+if [ "$NPM" = 1 ] && [ -n "$ARCH" ] && [ "$ARCH" != "$(node -p process.arch)" ]; then
+  # An image for another architecture (a Pi's arm64 built on a PC): npm takes that architecture's
+  # prebuilt binaries (serialport's bindings-cpp prebuilds, @node-datachannel/linux-arm64-gnu);
+  # install scripts would build for this machine instead, so none runs.
+  run sh -c "cd '$ROOT/opt/alarm-pillar' && npm ci --omit=dev --cpu='$ARCH' --os=linux --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error"
+elif [ "$NPM" = 1 ]; then
   run sh -c "cd '$ROOT/opt/alarm-pillar' && npm ci --omit=dev --no-audit --no-fund --loglevel=error"
 fi
 

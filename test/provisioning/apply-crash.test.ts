@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recoverConfigDir } from "../../src/provisioning/config-recovery.js";
 import { sha256Hex } from "../../src/provisioning/config-signature.js";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
+import { bundleScript } from "../support/bundle.js";
 import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
 
@@ -64,9 +65,8 @@ describe("SIGKILL at any step of an apply leaves a whole config", () => {
       ? pillarDoc({ id: "tas-new-0002", lat: 41.36, missingFirmataPort: join(dir, "no-tty") })
       : pillarDoc({ id: "tas-new-0002", lat: 41.36 });
     const newBytes = await writeConfig(candidate, newDoc, keys);
-    const child = new Child(["test/provisioning/helpers/apply-child.ts", configPath, candidate, keys.publicKeyPath], {
-      PILLAR_APPLY_PAUSE_AT: point,
-    });
+    const script = await bundleScript("test/provisioning/helpers/apply-child.ts");
+    const child = new Child([script, configPath, candidate, keys.publicKeyPath], { PILLAR_APPLY_PAUSE_AT: point }, []);
     try {
       await child.waitFor(new RegExp(`PILLAR_APPLY_PAUSED ${point.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`));
       await child.kill("SIGKILL");
@@ -102,7 +102,9 @@ describe("SIGKILL at any step of an apply leaves a whole config", () => {
     };
   }
 
-  it.each(SUCCESS_POINTS)("while applying a good config, killed at %s", async (point) => {
+  // Each case has its own folder and child process: they run side by side (the child's start-up
+  // is the cost, not the CPU).
+  it.concurrent.for(SUCCESS_POINTS)("while applying a good config, killed at %s", async (point) => {
     const r = await crashAt(point, false);
     const renamed = SUCCESS_POINTS.indexOf(point) >= SUCCESS_POINTS.indexOf("config:config-renamed");
     expect(r.afterKill).toBe(renamed ? r.newSha : r.oldSha);
@@ -110,9 +112,12 @@ describe("SIGKILL at any step of an apply leaves a whole config", () => {
     expect(r.afterBoot).toBe(point === "committed" ? r.newSha : r.oldSha);
   });
 
-  it.each(ROLLBACK_POINTS)("while rolling back a config that failed its self-test, killed at %s", async (point) => {
-    const r = await crashAt(point, true);
-    expect([r.oldSha, r.newSha]).toContain(r.afterKill);
-    expect(r.afterBoot).toBe(r.oldSha);
-  });
+  it.concurrent.for(ROLLBACK_POINTS)(
+    "while rolling back a config that failed its self-test, killed at %s",
+    async (point) => {
+      const r = await crashAt(point, true);
+      expect([r.oldSha, r.newSha]).toContain(r.afterKill);
+      expect(r.afterBoot).toBe(r.oldSha);
+    },
+  );
 });

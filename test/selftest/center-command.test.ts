@@ -12,8 +12,7 @@ const validReport = ajv.compile(SelftestReportSchema);
 
 /** The center's side: the `selftest` command, the published report, supervision's faults and health. */
 describe("selftest from the center and around the clock", () => {
-  // supervision every 30 s (its smallest interval), so a round comes within the test
-  const { rig, broker } = withSelftestRig({ selftest: { intervalS: 30 } });
+  const { rig, broker } = withSelftestRig();
   let center: TestCenter;
   const id = "test-001";
   beforeAll(async () => {
@@ -57,26 +56,6 @@ describe("selftest from the center and around the clock", () => {
     expect(res).toMatchObject({ ok: false, error: { code: "invalid_payload" } });
   }, 30_000);
 
-  it("a supervision round turns a black camera into one fault, the fault LED pattern and health; live again clears it", async () => {
-    await rig.http("POST", "/sim/camera/black");
-    const faultOf = (type: string) =>
-      center.events(type).filter((e) => (e.data as Record<string, unknown>).code === "selftest.camera.black");
-    await center.until(() => faultOf("fault").length > 0, "the camera fault event", 90_000);
-    const state = await rig.http("GET", "/state");
-    expect(state.components.leds).toBe("fault");
-    const health = await rig.http("GET", "/health");
-    expect(health.selftest.components.camera).toMatchObject({
-      status: "fail",
-      failed: [expect.stringMatching(/black/)],
-    });
-    expect(health.selftest.components.storage).toMatchObject({ status: "pass" });
-    expect(health.selftest.lastRun.supervision).toBeTypeOf("string");
-    await rig.http("POST", "/sim/camera/live");
-    await center.until(() => faultOf("fault.cleared").length > 0, "the camera fault cleared", 90_000);
-    expect(faultOf("fault")).toHaveLength(1);
-    expect((await rig.http("GET", "/state")).components.leds).toBe("idle");
-  }, 200_000);
-
   it("pillar selftest asks the running pillar (one owner of the hardware) and prints the report as JSON", async () => {
     const cli = Child.cli([
       "selftest",
@@ -96,4 +75,37 @@ describe("selftest from the center and around the clock", () => {
       "the pillar's last report",
     );
   }, 90_000);
+});
+
+/** Supervision rounds on their own pillar: a round must not meet the commands above (one runs at a time). */
+describe("selftest supervision around the clock", () => {
+  // supervision every 5 s (its smallest interval), so rounds come quickly within the test
+  const { rig, broker } = withSelftestRig({ selftest: { intervalS: 5 } });
+  let center: TestCenter;
+  beforeAll(async () => {
+    center = await new TestCenter(broker.url).start();
+  });
+  afterAll(async () => {
+    await center.stop();
+  });
+
+  it("a supervision round turns a black camera into one fault, the fault LED pattern and health; live again clears it", async () => {
+    await rig.http("POST", "/sim/camera/black");
+    const faultOf = (type: string) =>
+      center.events(type).filter((e) => (e.data as Record<string, unknown>).code === "selftest.camera.black");
+    await center.until(() => faultOf("fault").length > 0, "the camera fault event", 90_000);
+    const state = await rig.http("GET", "/state");
+    expect(state.components.leds).toBe("fault");
+    const health = await rig.http("GET", "/health");
+    expect(health.selftest.components.camera).toMatchObject({
+      status: "fail",
+      failed: [expect.stringMatching(/black/)],
+    });
+    expect(health.selftest.components.storage).toMatchObject({ status: "pass" });
+    expect(health.selftest.lastRun.supervision).toBeTypeOf("string");
+    await rig.http("POST", "/sim/camera/live");
+    await center.until(() => faultOf("fault.cleared").length > 0, "the camera fault cleared", 90_000);
+    expect(faultOf("fault")).toHaveLength(1);
+    expect((await rig.http("GET", "/state")).components.leds).toBe("idle");
+  }, 200_000);
 });

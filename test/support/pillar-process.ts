@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { NodeLauncher } from "./arm64.js";
 import { ROOT } from "./child.js";
 import { stopChild } from "./processes.js";
 
@@ -23,6 +24,8 @@ export class PillarProcess {
     private readonly nodeArgs: string[] = [],
     /** Extra environment, e.g. systemd's NOTIFY_SOCKET and WATCHDOG_USEC. */
     private readonly env: Record<string, string> = {},
+    /** How Node.js is started (this Node, or arm64 Node under qemu) and in which folder. */
+    private readonly launcher: NodeLauncher & { cwd?: string } = { command: process.execPath, args: [], env: {} },
   ) {}
 
   static async writeConfig(dir: string, doc: object): Promise<string> {
@@ -36,13 +39,24 @@ export class PillarProcess {
   }
 
   async start(timeoutMs = 20_000): Promise<this> {
+    const l = this.launcher;
     const proc = spawn(
-      process.execPath,
-      [...this.nodeArgs, this.entry, "run", "--config", this.configPath, "--control-port", "0", ...this.extraArgs],
+      l.command,
+      [
+        ...l.args,
+        ...this.nodeArgs,
+        this.entry,
+        "run",
+        "--config",
+        this.configPath,
+        "--control-port",
+        "0",
+        ...this.extraArgs,
+      ],
       {
-        cwd: ROOT,
+        cwd: l.cwd ?? ROOT,
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PILLAR_LOG_LEVEL: "debug", ...this.env },
+        env: { ...process.env, PILLAR_LOG_LEVEL: "debug", ...l.env, ...this.env },
         // its own process group: a kill reaches the pillar's children (camera, audio) too, as
         // systemd's KillMode=control-group does on a Pi, and a power cut does
         detached: true,
