@@ -15,12 +15,14 @@ const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
-  sequence: { sequencer: LongestFirstSequencer },
 };
 
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/slowest-files-reporter.ts"],
+    globalSetup: ["./test/support/global-setup.ts"],
+    // the run's order is the root's sequencer (projects cannot have their own)
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: {
@@ -29,7 +31,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/bench/**", "node_modules/**", ...SERIAL_FILES],
           maxWorkers: PARALLEL_FILES,
-          sequence: { ...shared.sequence, groupOrder: 0 },
+          sequence: { groupOrder: 0 },
         },
       },
       ...(SERIAL_FILES.length
@@ -40,7 +42,7 @@ export default defineConfig({
                 name: "serial",
                 include: SERIAL_FILES,
                 maxWorkers: 1,
-                sequence: { ...shared.sequence, groupOrder: 1 },
+                sequence: { groupOrder: 1 },
               },
             },
           ]

@@ -5,5 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --arm64
 npx tsc --noEmit
 npx biome check .
-npm run build
 npx vitest run "$@"

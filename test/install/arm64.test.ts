@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARM64_NODE, arm64Launcher, ELF_MACHINE, elfMachine, runArm64 } from "../support/arm64.js";
-import { ensureBundle } from "../support/bundle.js";
 import { TestCenter } from "../support/center.js";
 import { ROOT } from "../support/child.js";
 import { TestMosquitto } from "../support/mosquitto.js";
@@ -29,7 +28,6 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
 
   beforeAll(async () => {
     arm64Launcher(); // fails at once, naming the set-up command, when a part is missing
-    await ensureBundle();
     root = await mkdtemp(join(tmpdir(), "pillar-arm64-"));
     await run(
       "bash",

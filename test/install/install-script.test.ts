@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBundle } from "../support/bundle.js";
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from "../bench/press-path.bench.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,7 +27,6 @@ describe("scripts/install.sh (Raspberry Pi OS install) into a temporary root", (
   beforeAll(async () => {
     target = await mkdtemp(join(tmpdir(), "pillar-root-"));
     // the script copies the built bundle: build it once if this checkout has none
-    await ensureBundle();
   });
   afterAll(async () => {
     await rm(target, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GeneratedKeys } from "../../src/provisioning/fleet-keys.js";
 import { sha256Hex } from "../../src/provisioning/config-signature.js";
+import { bundleScript } from "../support/bundle.js";
 import { Child } from "../support/child.js";
 import { pillarDoc, readPair, testKeys, writeConfig } from "./helpers/fixtures.js";
 import { SerialProxy } from "./helpers/serial-proxy.js";
@@ -60,10 +61,9 @@ describe("pillar flash over a serial cable (socat pty pair)", { timeout: 180_000
   }
 
   async function listener(port: string, env: Record<string, string> = {}): Promise<Child> {
-    const c = new Child(
-      [join("test/provisioning/helpers/listener-child.ts"), configPath, port, keys.publicKeyPath],
-      env,
-    );
+    // bundled once: each listener starts without tsx's compile (the file starts many)
+    const script = await bundleScript("test/provisioning/helpers/listener-child.ts");
+    const c = new Child([script, configPath, port, keys.publicKeyPath], env, []);
     children.push(c);
     await c.waitFor(/LISTENING/);
     return c;

@@ -99,7 +99,7 @@ describe("a running pillar takes a flashed config", () => {
     expect(tampered.code).toBe(1);
     expect(tampered.out).toMatch(/did not apply the config: tampered: refused: config was changed after signing/);
     expect(await pressAndGetLocation()).toMatchObject({ address: "Afrosiyob Street 7" });
-  });
+  }, 180_000); // three applies, each with its self-test: a failure guard for a loaded machine
 
   it("over MQTT, a new pillar id restarts the services and the answer still arrives", async () => {
     const renamed = join(dir, "renamed.json");

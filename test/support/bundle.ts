@@ -1,26 +1,5 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { promisify } from "node:util";
 import { ROOT } from "./child.js";
-
-const run = promisify(execFile);
-
-/**
- * The production bundle (dist/pillar.mjs), built once: `npm test` builds it before vitest; a
- * file run alone builds it if it is missing. The build runs under an flock so two test files
- * never rebuild dist/ under each other.
- */
-export async function ensureBundle(): Promise<string> {
-  const entry = join(ROOT, "dist/pillar.mjs");
-  if (existsSync(entry)) return entry;
-  mkdirSync(join(ROOT, ".cache"), { recursive: true });
-  await run("flock", [join(ROOT, ".cache/build.lock"), "sh", "-c", "[ -f dist/pillar.mjs ] || npm run build"], {
-    cwd: ROOT,
-    timeout: 120_000,
-  });
-  return entry;
-}
 
 const bundled = new Map<string, Promise<string>>();
 

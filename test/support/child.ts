@@ -25,9 +25,12 @@ export class Child {
     this.exited = new Promise((resolve) => this.proc.once("exit", (code) => resolve(code)));
   }
 
-  /** `pillar …` through bin/pillar.mjs, as an installer runs it. */
+  /**
+   * `pillar …` as installed: the production bundle dist/pillar.mjs (the run's global set-up
+   * builds it fresh), which starts without tsx's compile.
+   */
   static cli(args: string[], env: Record<string, string> = {}): Child {
-    return new Child([join(ROOT, "bin/pillar.mjs"), ...args], env, []);
+    return new Child([join(ROOT, "dist/pillar.mjs"), ...args], env, []);
   }
 
   get output(): string {

@@ -4,6 +4,12 @@ import { type Check, fail, pass, round, skip } from "../check.js";
 
 /** Listening goes on this long after the tone's end: the loop's latency (capture, codecs) and then some. */
 const LISTEN_AFTER_MS = 1500;
+/**
+ * The window is counted in captured audio, not wall-clock time: a busy board (a call's encoder,
+ * a software H.264 on a Pi 5) delays the capture, and a wall-clock window would close before the
+ * tone's audio arrived. A capture this late (wall clock) past the window ends the attempt anyway.
+ */
+const LATE_CAPTURE_GRACE_MS = 5000;
 /** Capture before the first tone: the baseline (what the street sounds like at the tone frequency). */
 const BASELINE_MS = 400;
 /** The microphone must deliver audio within this. */
@@ -67,11 +73,17 @@ export const audioLoopCheck: Check = {
         const baseline = cap.blocks.slice(Math.max(0, from - Math.ceil(BASELINE_MS / 40)), from);
         speaker.beep(toneMs, toneHz, volume);
         const t = Date.now();
+        const capturedAtBeep = cap.capturedMs;
+        const windowMs = toneMs + LISTEN_AFTER_MS;
         const heard = (m: Attempt) => m.snrDb >= MIN_SNR_DB && m.levelDbfs >= MIN_LEVEL_DBFS;
         let a = measure(baseline, [], toneMs, volume);
         let heardAt: number | undefined;
-        // listen until enough of the tone is in, or the window is over
-        while (Date.now() - t < toneMs + LISTEN_AFTER_MS && !ctx.signal.aborted) {
+        // listen until enough of the tone is in, or the window (of captured audio) is over
+        while (
+          cap.capturedMs - capturedAtBeep < windowMs &&
+          Date.now() - t < windowMs + LATE_CAPTURE_GRACE_MS &&
+          !ctx.signal.aborted
+        ) {
           await sleep(100);
           a = measure(baseline, cap.blocks.slice(from), toneMs, volume);
           if (heard(a)) heardAt ??= Date.now();
