@@ -4,6 +4,7 @@
 // dependencies (UI library, database drivers).
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { parseArgsProblem } from "../src/cli/args.js";
 import { moduleLogger, rootLogger } from "../src/log/logger.js";
 import { loadCenterParts, partsFlags, partsUsage } from "./parts.js";
 import { ConsoleServer } from "./server/console-server.js";
@@ -24,11 +25,15 @@ const options = {
 
 export const USAGE = [
   "pillar console [--broker URL] [--username U] [--port N] [--host ADDR] [--config FILE] [--sim-control URL] [--secondary-topic T]",
-  "  --broker        the center's MQTT broker (default mqtt://127.0.0.1:1884, the sim's embedded one); password from env CONSOLE_MQTT_PASSWORD",
-  "  --port          HTTP port of the page (default 8790); --host listen address (default 127.0.0.1)",
-  "  --config        the console's config file (time zone, tile server, overdue time…), see docs/console.md",
-  "  --sim-control   a simulated pillar's control endpoint, e.g. http://127.0.0.1:8787: shows a virtual SOS button",
-  "  --secondary-topic  also take offers re-routed to this secondary-center topic prefix",
+  "  --broker URL    the center's MQTT broker (default mqtt://127.0.0.1:1884, the sim's embedded one); password from env CONSOLE_MQTT_PASSWORD",
+  "  --username U    the MQTT user name (default: none)",
+  "  --port N        HTTP port of the page (default 8790)",
+  "  --host ADDR     the page's listen address (default 127.0.0.1)",
+  "  --config FILE   the console's config file (time zone, tile server, overdue time…), see docs/console.md (default: built-in settings)",
+  "  --sim-control URL  a simulated pillar's control endpoint, e.g. http://127.0.0.1:8787: shows a virtual SOS button (default: none)",
+  "  --secondary-topic T  also take offers re-routed to this secondary-center topic prefix (default: none)",
+  "  --any-port-if-taken  when --port is taken, listen on a free port instead (default: off; the demo uses it)",
+  "  --exit-with-parent   stop when the process that started it ends (default: off; the demo uses it)",
   ...partsUsage,
 ].join("\n");
 
@@ -47,7 +52,7 @@ async function main(): Promise<void> {
   try {
     v = parseArgs({ args: process.argv.slice(2), options, allowPositionals: false, strict: true }).values;
   } catch (err) {
-    fail(`${(err as Error).message}\nusage: ${USAGE}`, 2);
+    fail(`${parseArgsProblem(err as NodeJS.ErrnoException)}\nusage: ${USAGE}`, 2);
   }
   if (v.help) {
     console.log(`usage: ${USAGE}`);

@@ -12,8 +12,8 @@ export const partsFlags = {
 
 /** Usage lines for `partsFlags`. */
 export const partsUsage: string[] = [
-  "  --db            the center database (officer accounts, incident log): a SQLite file or postgres://user@host/db",
-  "                  (or env CENTER_DB); with it officers must log in. Without: the open demo console, loopback only",
+  "  --db ADDR       the center database, a SQLite file or postgres://user@host/db (default: env CENTER_DB, else none)",
+  "                  with it: officer accounts, logins and the incident log; without: the open demo console, loopback only",
   "  --login-free-failures N  failed logins per user and address before waits start (default 3)",
   "  --login-backoff-ms N     first wait after those, doubling per further failure up to 5 min (default 1000)",
   "pillar console users add|passwd|remove|list …   officer accounts (pillar console users --help)",

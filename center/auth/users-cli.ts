@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { parseArgsProblem } from "../../src/cli/args.js";
 import { SqlIncidentLog } from "../log/sql-incident-log.js";
 import { defaultDbAddress, describeAddress, openSqlDb } from "../log/sql-db.js";
 import { AccountError, AccountStore, ROLES, type Role } from "./accounts.js";
@@ -9,7 +10,8 @@ export const USERS_USAGE = [
   "pillar console users remove NAME [--db ADDR]",
   "pillar console users list [--db ADDR]",
   "  the password is read from stdin (one line), or asked twice on a terminal",
-  "  --db   the center database: a SQLite file (default env CENTER_DB, else center-data/center.db) or postgres://…",
+  "  --role ROLE  officer or supervisor (required for add; passwd keeps the current role by default)",
+  "  --db ADDR    the center database: a SQLite file or postgres://… (default: env CENTER_DB, else center-data/center.db)",
 ].join("\n");
 
 /** Where the command reads the password and writes its output (a test passes its own). */
@@ -71,7 +73,7 @@ export async function runUsersCli(argv: string[], io: UsersIo = PROCESS_IO): Pro
   try {
     parsed = parse();
   } catch (err) {
-    io.err(`pillar console users: ${(err as Error).message}\nusage:\n${USERS_USAGE}`);
+    io.err(`pillar console users: ${parseArgsProblem(err as NodeJS.ErrnoException)}\nusage:\n${USERS_USAGE}`);
     return 2;
   }
   const { values: v, positionals } = parsed;

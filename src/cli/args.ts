@@ -10,7 +10,7 @@ export function parseCliArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsProblem(err as NodeJS.ErrnoException));
   }
 }
 
@@ -21,4 +21,11 @@ export function portArg(v: string | undefined, flag: string): number | undefined
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new UsageError(`${flag} must be a port number 0–65535, got "${v}"`);
   return n;
+}
+
+/** node:util's parse error, said once: an unknown flag is named, without its advice on positionals. */
+export function parseArgsProblem(err: NodeJS.ErrnoException): string {
+  const flag = /'(-[^']*)'/.exec(err.message)?.[1];
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown flag ${flag}`;
+  return err.message;
 }

@@ -42,7 +42,9 @@ export class SerialLink {
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false, hupcl: false });
     await withDeadline(
       new Promise<void>((resolve, reject) =>
-        port.open((err) => (err ? reject(new Error(`cannot open ${this.path}: ${err.message}`)) : resolve())),
+        port.open((err) =>
+          err ? reject(new Error(`cannot open ${this.path}: ${openFailure(err, this.path)}`)) : resolve(),
+        ),
       ),
       OPEN_DEADLINE_MS,
       `open ${this.path}`,
@@ -93,4 +95,9 @@ export class SerialLink {
     if (!port?.isOpen) return;
     await settleWithin(new Promise<void>((resolve) => port.close(() => resolve())), CLOSE_DEADLINE_MS, undefined);
   }
+}
+
+/** serialport says "Error: No such file or directory, cannot open /dev/ttyUSB0": the cause alone. */
+function openFailure(err: Error, path: string): string {
+  return err.message.replace(/^Error: /, "").replace(`, cannot open ${path}`, "");
 }

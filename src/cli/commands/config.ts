@@ -4,13 +4,23 @@ import { ConfigError } from "../../config/config-errors.js";
 import { loadConfigFile, migrateConfigFile } from "../../config/load-config.js";
 import { verifyConfigSignature } from "../../provisioning/config-signature.js";
 import { parseCliArgs } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { UsageError, type CliCommand } from "../cli-command.js";
 
 export const command: CliCommand = {
   name: "config",
   summary: "validate, migrate or print the config schema",
   usage:
-    "pillar config validate FILE… [--key FLEET.pub] | pillar config migrate FILE | pillar config schema [--out FILE]",
+    "pillar config validate FILE… [--key FLEET.pub]\n" +
+    "pillar config migrate FILE\n" +
+    "pillar config schema [--out FILE]\n" +
+    "  validate  check each config file: every error with its JSON path; exit 1 if any file is bad\n" +
+    "  migrate   rewrite an older config in the current version, keeping FILE.v{N}.bak\n" +
+    "  schema    the config's JSON Schema (draft 2020-12)\n" +
+    flagLines([
+      ["--key FLEET.pub", "validate: also check each file's Ed25519 signature FILE.sig (default: not checked)"],
+      ["--out FILE", "schema: write the schema to FILE (default: stdout)"],
+    ]),
   async run(argv) {
     const [sub, ...rest] = argv;
     switch (sub) {

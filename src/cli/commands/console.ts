@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { CliCommand } from "../cli-command.js";
 import { PROJECT_ROOT } from "../version.js";
@@ -19,7 +19,16 @@ export function spawnCenter(args: string[], stdio: "inherit" | "pipe") {
 export const command: CliCommand = {
   name: "console",
   summary: "serve the operator page (alarms with live video, two-way audio, acknowledge)",
-  usage: "pillar console [options]   (node --import tsx center/main.ts --help lists them)",
+  usage: "pillar console [options] | pillar console users add|passwd|remove|list …",
+  /** The center's program has the options: its own --help (and `users --help`) is this one's. */
+  async helpFor(argv) {
+    const args = argv[0] === "users" ? ["users", "--help"] : ["--help"];
+    const r = spawnSync(process.execPath, ["--import", "tsx", CENTER_MAIN, ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
+    return r.status === 0 ? r.stdout.replace(/^usage:\s*/, "").trimEnd() : undefined;
+  },
   async run(argv) {
     const child = spawnCenter(argv, "inherit");
     const forward = (sig: NodeJS.Signals) => child.kill(sig);

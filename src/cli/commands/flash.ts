@@ -3,6 +3,7 @@ import { writeConfigToBootDir } from "../../provisioning/boot-dir-config.js";
 import { flashOverMqtt } from "../../provisioning/config-apply-command.js";
 import { FlashError, flashOverSerial } from "../../provisioning/flash-client.js";
 import { parseCliArgs } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { UsageError, type CliCommand } from "../cli-command.js";
 
 const options = {
@@ -22,10 +23,21 @@ export const command: CliCommand = {
   summary: "send a config to a pillar: serial cable, boot partition or MQTT",
   usage:
     "pillar flash CONFIG (--port DEV [--baud N] | --dir BOOT_DIR | --mqtt --broker URL --id PILLAR_ID) [--sig FILE | --unsigned] [--timeout MS]\n" +
-    "  --port    serial device of the USB cable, e.g. /dev/ttyUSB0 (default 115200 baud)\n" +
-    "  --dir     mounted boot partition: writes BOOT_DIR/alarm-pillar/config.json + .sig atomically\n" +
-    "  --mqtt    send the config.apply command to a live pillar through the broker\n" +
-    "  --sig     signature file (default CONFIG.sig); --unsigned sends none (development pillars only)",
+    "  one of --port, --dir, --mqtt says how the config reaches the pillar\n" +
+    flagLines([
+      ["--port DEV", "the serial device of the USB cable, e.g. /dev/ttyUSB0 (no default)"],
+      ["--baud N", "with --port: the serial speed (default: 115200)"],
+      ["--dir BOOT_DIR", "a mounted boot partition: BOOT_DIR/alarm-pillar/config.json + .sig, atomically (no default)"],
+      ["--mqtt", "send config.apply to a live pillar through the broker (default: off)"],
+      ["--broker URL", "with --mqtt: the fleet's broker (required with --mqtt, no default)"],
+      ["--id PILLAR_ID", "with --mqtt: the pillar to send to (required with --mqtt, no default)"],
+      ["--sig FILE", "the signature file (default: CONFIG.sig)"],
+      ["--unsigned", "send no signature: development pillars only (default: off)"],
+      [
+        "--timeout MS",
+        "how long to wait for the pillar: per frame on serial, for the answer on MQTT (default: 2000 per serial frame, 60000 for MQTT)",
+      ],
+    ]),
   async run(argv) {
     const { values: v, positionals } = parseCliArgs(argv, options);
     if (positionals.length !== 1) throw new UsageError("name one config file");

@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { FleetSimulator } from "../../fleet-sim/fleet-simulator.js";
 import { simSites } from "../../fleet-sim/sim-sites.js";
 import { parseCliArgs } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { UsageError } from "../cli-command.js";
 import { PROJECT_ROOT, SOFTWARE_VERSION } from "../version.js";
 
@@ -13,19 +14,25 @@ export const SIMULATE_USAGE =
   "                      [--heartbeat S] [--inventory SITES.csv] [--own-ids] [--data-dir DIR] [--for S]\n" +
   "  N simulated pillars in this one process, for load tests, demos and officer training.\n" +
   "  Real in each pillar (the pillar software itself, as on a street): its own MQTT connection and\n" +
-  "  client id (pillar-{id}), retained online/offline status with the last will, health every\n" +
-  "  --heartbeat seconds (default 30), events with eventId and seq from its own outbox journal on\n" +
-  "  disk (replayed after a lost link), the incident state machine and LEDs, and the commands\n" +
+  "  client id (pillar-{id}), retained online/offline status with the last will, health reports,\n" +
+  "  events with eventId and seq from its own outbox journal on disk (replayed after a lost\n" +
+  "  link), the incident state machine and LEDs, and the commands\n" +
   "  (incident.ack, incident.close, ping…) answered as a pillar answers them.\n" +
   "  Shared by all of them: this process, its event loop and memory (health's memoryMb is the\n" +
   "  whole simulator's), the disk under --data-dir (one folder per pillar; default a temp folder,\n" +
   "  deleted at exit), the clock; the button, tamper switch and LEDs are the sim driver's, not GPIO.\n" +
-  "  --presses-per-min  presses across the fleet (default 0), each on a random running pillar\n" +
-  "  --faults           every few seconds a pillar loses its link for 3-15 s (the broker sends its\n" +
-  "                     last will) or restarts (2-8 s off), then comes back and replays its outbox\n" +
-  "  --inventory        places (and with --own-ids, ids) from a fleet CSV; default Almaty's example\n" +
-  "                     (config/examples/fleet/sites.csv); ids are sim-0001… unless --own-ids\n" +
-  "  --for              stop after S seconds (default: run until Ctrl-C)";
+  flagLines([
+    ["--count N", "how many pillars, 1–20000 (required, no default)"],
+    ["--broker URL", "the MQTT broker, mqtt:// or mqtts:// (required, no default)"],
+    ["--failover URL,URL", "brokers each pillar fails over to (default: none)"],
+    ["--presses-per-min R", "presses across the fleet, each on a random running pillar (default: 0)"],
+    ["--faults", "every few seconds a pillar loses its link for 3-15 s or restarts (default: off)"],
+    ["--heartbeat S", "seconds between each pillar's health reports (default: 30)"],
+    ["--inventory SITES.csv", "places (and with --own-ids, ids) (default: config/examples/fleet/sites.csv)"],
+    ["--own-ids", "use the inventory's pillar ids (default: sim-0001…)"],
+    ["--data-dir DIR", "one folder per pillar under DIR (default: a temp folder, deleted at exit)"],
+    ["--for S", "stop after S seconds (default: run until Ctrl-C)"],
+  ]);
 
 const options = {
   count: { type: "string" },

@@ -5,6 +5,7 @@ import { buildFleet, MANIFEST_FILE, readManifest, signFleet } from "../../provis
 import { InventoryError } from "../../provisioning/fleet-inventory.js";
 import { CsvSyntaxError } from "../../provisioning/csv-parser.js";
 import { parseCliArgs } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { UsageError, type CliCommand } from "../cli-command.js";
 
 async function warnOpenKey(path: string): Promise<void> {
@@ -34,12 +35,23 @@ export const command: CliCommand = {
   summary: "build, sign and verify the configs of many pillars from a CSV inventory",
   usage:
     "pillar fleet build --inventory SITES.csv --defaults DEFAULTS.json --out DIR [--key PRIVATE.key]\n" +
-    "                   [--tls-ca CA.crt --tls-ca-key CA.key]   (also DIR/certs/ID.crt + ID.key per pillar, CN = ID)\n" +
+    "                   [--tls-ca CA.crt --tls-ca-key CA.key]\n" +
     "pillar fleet sign --key PRIVATE.key DIR|FILE\n" +
     "pillar fleet verify --key PUBLIC.pub DIR\n" +
-    "pillar fleet simulate --count N --broker URL [--presses-per-min R] [--faults]   (--help: more)\n" +
-    "  build: one config per CSV row merged onto the defaults, all validated first; nothing is written\n" +
-    "  on any error. Columns: see docs/provisioning.md. DIR must not exist or be empty.",
+    "pillar fleet simulate …   (its flags: pillar fleet simulate --help)\n" +
+    "  build     one config per CSV row merged onto the defaults, all validated first; nothing is\n" +
+    "            written on any error. Columns: docs/provisioning.md\n" +
+    "  sign      sign a built folder's configs and manifest (or one file): FILE.sig beside each\n" +
+    "  verify    check every signature in a built folder; exit 1 if any is missing or bad\n" +
+    "  simulate  N simulated pillars in one process (load tests, demos, training)\n" +
+    flagLines([
+      ["--inventory SITES.csv", "build: the sites, one pillar per row (required, no default)"],
+      ["--defaults DEFAULTS.json", "build: what every pillar's config shares (required, no default)"],
+      ["--out DIR", "build: the output folder, must not exist or be empty (required, no default)"],
+      ["--key FILE", "build, sign: the fleet's PRIVATE.key; verify: its PUBLIC.pub (default: build writes unsigned)"],
+      ["--tls-ca CA.crt", "build: also a client certificate per pillar in DIR/certs, CN = id (default: none)"],
+      ["--tls-ca-key CA.key", "build: the CA's private key, with --tls-ca (default: none)"],
+    ]),
   async helpFor(argv) {
     return argv[0] === "simulate" ? (await import("./fleet-simulate.js")).SIMULATE_USAGE : undefined;
   },

@@ -1,6 +1,7 @@
 import { generateFleetKeys } from "../../provisioning/fleet-keys.js";
 import { createFleetCa, issueCertificate } from "../../security/pillar-pki.js";
 import { parseCliArgs } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { UsageError, type CliCommand } from "../cli-command.js";
 
 function daysArg(v: string | undefined, def: number): number {
@@ -24,7 +25,19 @@ export const command: CliCommand = {
     "pillar keys cert --ca CA.crt --ca-key CA.key --id ID --out DIR [--days 825] [--server DNS:name,IP:addr]\n" +
     "  a certificate signed by the fleet CA with CN = ID: a pillar's client certificate (ID = pillar id), the\n" +
     "  center's (ID = center) or, with --server, a broker's; writes DIR/ID.crt and DIR/ID.key (0600).\n" +
-    "  On the pillar: broker.tls.certFile / keyFile (docs/mqtt-security.md). Keys are never printed.",
+    "  On the pillar: broker.tls.certFile / keyFile (docs/mqtt-security.md). Keys are never printed.\n" +
+    flagLines([
+      ["--out DIR", "where the files are written (required, no default)"],
+      ["--name NAME", "generate: the key pair's file name (default: fleet); ca: the CA's (default: fleet-ca)"],
+      ["--days N", "how long a certificate is valid, 1–36500 (default: ca 3650, cert 825)"],
+      ["--ca CA.crt", "cert: the fleet CA's certificate (required, no default)"],
+      ["--ca-key CA.key", "cert: the fleet CA's private key (required, no default)"],
+      ["--id ID", "cert: the certificate's CN: a pillar id, center, or a broker's name (required, no default)"],
+      [
+        "--server DNS:name,IP:addr",
+        "cert: a broker's server certificate with these names (default: a client certificate)",
+      ],
+    ]),
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === "ca") {

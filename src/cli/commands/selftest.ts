@@ -3,10 +3,11 @@ import type { PillarApp } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { rootLoggerOptions, setRootLogger } from "../../log/logger.js";
 import { parseCliArgs, portArg } from "../args.js";
+import { flagLines } from "../flag-help.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
-import { resolveRunConfig } from "./run-config.js";
-import { locatePillar } from "./find-pillar.js";
+import { DEFAULT_CONFIG, resolveRunConfig } from "./run-config.js";
+import { DEFAULT_CONTROL_PORT, locatePillar } from "./find-pillar.js";
 import { watchSelftest } from "./selftest-client.js";
 
 const options = {
@@ -38,10 +39,24 @@ export const command: CliCommand = {
     "prove every part of the pillar works: checks with live progress, a report (JSON + HTML), exit 0 if all pass",
   usage:
     "pillar selftest [--config F] [--sim] [--json] [--only LIST] [--non-interactive] [--set-reference] [--control-port N] [--data-dir D] [--broker URL]\n" +
-    "  --only             comma-separated check ids or components (e.g. camera,audio.loop,button)\n" +
-    "  --non-interactive  skip the checks that need an installer (button press, LED patterns)\n" +
-    '  --set-reference    commissioning: keep this camera view as the reference ("moved" compares with it)\n' +
-    "  --json             print the report as JSON on stdout (progress on stderr)\n" +
+    flagLines([
+      [
+        "--config FILE",
+        `the pillar's config (default: asked of the running pillar, else ${DEFAULT_CONFIG}; --sim: the sim config)`,
+      ],
+      ["--sim", "no pillar running: open simulated devices, with an embedded broker (default: off)"],
+      ["--json", "print the report as JSON on stdout, progress on stderr (default: text)"],
+      ["--only LIST", "comma-separated check ids or components, e.g. camera,audio.loop,button (default: all)"],
+      ["--non-interactive", "skip the checks that need an installer (default: on without a terminal)"],
+      ["--set-reference", 'commissioning: keep this camera view as the reference "moved" compares with (default: off)'],
+      [
+        "--control-port N",
+        `where a running pillar is asked (default: the config's control.port, else ${DEFAULT_CONTROL_PORT})`,
+      ],
+      ["--data-dir DIR", "no pillar running: the data folder (default: the config's dataDir)"],
+      ["--broker URL", "no pillar running: the MQTT broker (default: the config's broker.url)"],
+    ]) +
+    "\n" +
     "When a pillar already runs on the control port, it runs the test (the hardware has one owner);\n" +
     "otherwise this process opens the devices (with --sim and no --broker: an embedded broker).",
   async run(argv) {
