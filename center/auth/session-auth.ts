@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { CenterAuth, CenterRoutes, Officer } from "../server/center-hooks.js";
 import type { Account, AccountStore } from "./accounts.js";
+import { AddressBudget } from "./address-budget.js";
 import { CheckQueue, QueueFull } from "./check-queue.js";
 import { clientAddress } from "./client-address.js";
 import { HttpError, cookie, isTls, readJson, sendJson } from "./http-util.js";
-import { LoginThrottle } from "./login-throttle.js";
+import { LogBudget } from "./log-budget.js";
+import { LoginThrottle, type Reservation } from "./login-throttle.js";
 import { safeNext } from "./next-path.js";
 
 export const SESSION_COOKIE = "center_session";
@@ -21,6 +23,8 @@ const officerOf = (a: Account): Officer => ({ id: a.name, name: a.name, role: a.
 export interface SessionAuthOptions {
   throttle?: LoginThrottle;
   checks?: CheckQueue;
+  /** Wrong passwords per client address, whatever the name (address-budget.ts). */
+  addresses?: AddressBudget;
   /** Reverse proxies whose X-Forwarded-For names the client (client-address.ts). */
   trustedProxies?: readonly string[];
 }
@@ -39,7 +43,10 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
   readonly loginPath = "/login";
   private readonly throttle: LoginThrottle;
   private readonly checks: CheckQueue;
+  private readonly addresses: AddressBudget;
   private pages: Promise<Map<string, [Buffer, string]>> | undefined;
+  private readonly refusals: LogBudget;
+  private readonly failures: LogBudget;
 
   constructor(
     private readonly accounts: AccountStore,
@@ -48,6 +55,9 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
   ) {
     this.throttle = o.throttle ?? new LoginThrottle();
     this.checks = o.checks ?? new CheckQueue();
+    this.addresses = o.addresses ?? new AddressBudget();
+    this.refusals = new LogBudget(log);
+    this.failures = new LogBudget(log);
   }
 
   /** Reads the login page and its script into memory (a flood of logins must not queue file reads). */
@@ -101,33 +111,35 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
     if (!user || !password || user.length > 64 || password.length > 256)
       throw new HttpError(400, "give user (at most 64 characters) and password (at most 256)");
     const ip = clientAddress(req, this.o.trustedProxies ?? []);
-    const attempt = this.throttle.reserve(user, ip);
-    if ("waitMs" in attempt) {
-      const s = Math.ceil(attempt.waitMs / 1000);
-      this.log.warn({ user, ip, waitS: s }, "login refused: too many failed attempts");
+    const attempt = this.admit(user, ip);
+    if (typeof attempt === "number") {
+      const s = Math.ceil(attempt / 1000);
+      this.refusals.warn({ user, ip, waitS: s }, "login refused: too many failed attempts");
       const body = { error: `too many failed attempts: try again in ${s} s`, retryAfterS: s };
       return sendJson(res, 429, body, { "retry-after": String(s) });
     }
     let account: Account | null;
     try {
-      account = await this.checks.run(ip, () => this.accounts.verify(user, password));
+      account = await this.checks.run(ip, () => this.accounts.verify(user, password), attempt.clean);
     } catch (err) {
       attempt.cancel(); // not checked: not a failure
+      this.addresses.refund(ip);
       if (!(err instanceof QueueFull)) throw err;
-      this.log.warn({ user, ip, status: err.status }, "login refused: too many password checks at once");
+      this.refusals.warn({ user, ip, status: err.status }, "login refused: too many password checks at once");
       return sendJson(res, err.status, { error: err.message, retryAfterS: 1 }, { "retry-after": "1" });
     } finally {
       attempt.done();
     }
     if (!account) {
       const next = attempt.waitIfWrong;
-      this.log.warn({ user, ip, nextWaitMs: next }, "login failed");
+      this.failures.warn({ user, ip, nextWaitMs: next }, "login failed");
       return sendJson(res, 401, {
         error: "wrong user name or password",
         ...(next > 0 ? { retryAfterS: Math.ceil(next / 1000) } : {}),
       });
     }
     attempt.succeeded();
+    this.addresses.refund(ip);
     const token = await this.accounts.openSession(account);
     this.log.info({ user: account.name, role: account.role, ip }, "officer logged in");
     sendJson(
@@ -136,6 +148,18 @@ export class SessionAuth implements CenterAuth, CenterRoutes {
       { ...officerOf(account), next: safeNext(doc.next) },
       { "set-cookie": this.cookieLine(req, token, 12 * 3600) },
     );
+  }
+
+  /** This user's attempt from this address (LoginThrottle), within the address's budget; else the wait (ms). */
+  private admit(user: string, ip: string): (Reservation & { clean: boolean }) | number {
+    const attempt = this.throttle.reserve(user, ip);
+    if ("waitMs" in attempt) return attempt.waitMs;
+    const clean = this.addresses.clean(ip);
+    const wait = this.addresses.take(ip);
+    if (wait === 0) return { ...attempt, clean };
+    attempt.cancel();
+    attempt.done();
+    return wait;
   }
 
   private async logout(req: IncomingMessage, res: ServerResponse, officer: Officer | null): Promise<void> {

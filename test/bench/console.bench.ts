@@ -6,6 +6,7 @@
  *   shown in the page (the card's first render, page clock) minus the press's contact edge
  *   (`occurredAt`, the pillar's clock: the same machine). Nobody acknowledges, so the queue grows
  *   to BENCH_CONSOLE_PRESSES open alarms (default 40) while 300 fleet rows update.
+ * - console_login_p95_ms_under_flood: a correct login while 400 wrong ones run (console-login.bench.ts).
  * - console_rejoin_ms: a call answered on the page, then the page reloaded: reload → decoded video
  *   frames again (the same call re-joined), median of BENCH_REJOINS (default 5) reloads, with an
  *   in-process sim pillar (sim camera 640×360).
@@ -19,6 +20,7 @@ import { type RunningChromium, startChromium } from "../support/chromium.js";
 import { FleetSimProcess } from "../support/fleet-sim-process.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { waitFor } from "../support/wait.js";
+import { runLoginFloodBench } from "./console-login.bench.js";
 import { percentile, round } from "./proc-stats.js";
 
 const PILLARS = 300;
@@ -99,6 +101,7 @@ export async function runConsoleBench(): Promise<Record<string, number>> {
     return {
       ...(await pressToCard(chrome, Number(process.env.BENCH_CONSOLE_PRESSES ?? 40))),
       ...(await rejoin(chrome, Number(process.env.BENCH_REJOINS ?? 5))),
+      ...(await runLoginFloodBench()),
     };
   } finally {
     await chrome.stop();

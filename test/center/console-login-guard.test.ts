@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AddressBudget } from "../../center/auth/address-budget.js";
 import { CheckQueue, QueueFull } from "../../center/auth/check-queue.js";
 import { clientAddress } from "../../center/auth/client-address.js";
 import { LoginThrottle } from "../../center/auth/login-throttle.js";
@@ -50,6 +51,48 @@ describe("login guard parts", () => {
     expect(await Promise.all(runs)).toEqual([true, true, true]);
     expect(q.load).toEqual({ running: 0, waiting: 0 });
     expect(await q.run("a", async () => "again")).toBe("again");
+  });
+
+  it("waiting checks take turns by address: a login waits behind one check per other address, not per request", async () => {
+    const q = new CheckQueue({ concurrency: 1, maxWaiting: 10, perAddress: 5 });
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const run = (address: string, n: number) => {
+      const name = `${address}${n}`;
+      gates.set(name, deferred());
+      return q.run(address, () => (started.push(name), gates.get(name)!.promise));
+    };
+    const runs = [1, 2, 3, 4, 5].map((n) => run("flood", n));
+    runs.push(run("officer", 1));
+    expect(started).toEqual(["flood1"]);
+    gates.get("flood1")!.resolve(true);
+    await runs[0];
+    gates.get("flood2")!.resolve(true);
+    await runs[1];
+    expect(started).toEqual(["flood1", "flood2", "officer1"]); // not behind flood3..5
+    // an address without recent failures goes first
+    gates.set("clean1", deferred());
+    runs.push(q.run("clean", () => (started.push("clean1"), gates.get("clean1")!.promise), true));
+    gates.get("officer1")!.resolve(true);
+    await runs[5];
+    expect(started.at(-1)).toBe("clean1");
+    for (const g of gates.values()) g.resolve(true);
+    await Promise.all(runs);
+    expect(q.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it("one address has a budget of wrong passwords whatever the names: refused beyond it, refilled slowly", () => {
+    let now = 0;
+    const b = new AddressBudget({ burst: 3, refillMs: 30_000, maxEntries: 100 }, () => now);
+    expect([1, 2, 3].map(() => b.take("10.0.0.5"))).toEqual([0, 0, 0]);
+    expect(b.take("10.0.0.5")).toBe(30_000);
+    expect(b.take("10.0.0.6")).toBe(0); // another address has its own
+    now += 15_000;
+    expect(b.take("10.0.0.5")).toBe(15_000);
+    now += 15_000;
+    expect(b.take("10.0.0.5")).toBe(0);
+    b.refund("10.0.0.5"); // a correct login costs nothing
+    expect(b.take("10.0.0.5")).toBe(0);
   });
 
   it("the client address comes from X-Forwarded-For only when a trusted proxy sent it", () => {
@@ -118,9 +161,9 @@ describe("console logins under attack", () => {
       expect(Number(a.headers["retry-after"])).toBeGreaterThan(0);
   });
 
-  it("400 concurrent wrong logins: refused beyond a bounded queue, while the login page and a correct login are served", async () => {
+  it("400 concurrent wrong logins from 20 addresses: refused beyond a bounded queue, while the login page and a correct login are served", async () => {
     const flood = Promise.all(
-      Array.from({ length: 400 }, (_, i) => rig.login(`intruder${i}`, "wrong-pass-1", "127.0.0.3")),
+      Array.from({ length: 400 }, (_, i) => rig.login(`intruder${i}`, "wrong-pass-1", `127.0.3.${1 + (i % 20)}`)),
     );
     const page = await call(rig.url, "/login", { from: "127.0.0.4" });
     const correct = await rig.login("aigerim", "aigerim-pass-1", "127.0.0.4");
