@@ -29,3 +29,11 @@ export function parseArgsProblem(err: NodeJS.ErrnoException): string {
   if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `unknown flag ${flag}`;
   return err.message;
 }
+
+/** A listen that failed on a taken port, said as one line with the flag that moves it; else `err`. */
+export function portTaken(err: unknown, flag: string, what: string): Error {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  return e?.code === "EADDRINUSE"
+    ? new Error(`port ${e.port} on 127.0.0.1 is in use: ${flag} N moves ${what}`)
+    : (err as Error);
+}

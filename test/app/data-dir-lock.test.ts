@@ -8,6 +8,7 @@ import { LOCK_FILE } from "../../src/app/data-dir-lock.js";
 import { decodeJournal } from "../../src/outbox/journal-codec.js";
 import { TestCenter } from "../support/center.js";
 import { Child, ROOT } from "../support/child.js";
+import { freePort } from "../support/free-port.js";
 import { TestMosquitto } from "../support/mosquitto.js";
 import { PillarProcess } from "../support/pillar-process.js";
 import { stopChild } from "../support/processes.js";
@@ -69,6 +70,12 @@ describe("one pillar per data folder (the lock)", () => {
     expect(second.output).not.toMatch(STACK);
     // it opened nothing: no journal line, no log of a start
     expect(second.stdout).not.toContain("pillar running");
+    // a self-test that would open the devices itself (the pillar is asked on another port) too
+    const selftest = Child.cli(["selftest", "--config", configPath, "--control-port", String(await freePort())]);
+    cleanups.push(() => selftest.kill());
+    expect(await selftest.exited).toBe(1);
+    expect(selftest.stderr).toContain(`in use by pid ${first.pid} (pillar run`);
+    expect(selftest.output).not.toMatch(STACK);
     expect((await readFile(journal)).equals(before)).toBe(true);
 
     await first.click();

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT } from "../support/child.js";
 import { freePort } from "../support/free-port.js";
-import { stopChild } from "../support/processes.js";
+import { TerminalCli } from "../support/terminal-cli.js";
 import { sleep, waitFor } from "../support/wait.js";
 import { line, type Prompt, withSelftestRig } from "./helpers/selftest-rig.js";
 
@@ -66,39 +64,38 @@ describe("interactive checks", () => {
 
 /** `pillar selftest --sim` in a pseudo-terminal (util-linux `script`), answered like an installer. */
 describe("pillar selftest in a terminal", () => {
-  let proc: ChildProcess | undefined;
+  let cli: TerminalCli | undefined;
   let dir = "";
   afterEach(async () => {
-    await stopChild(proc, { group: true });
+    await cli?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("shows the prompts, takes a simulated press and the y/n answers, writes the report, exits 0", async () => {
     dir = await mkdtemp(join(tmpdir(), "selftest-pty-"));
     const port = await freePort();
-    const cmd = [
-      "node bin/pillar.mjs selftest --sim",
-      `--data-dir ${join(dir, "data")} --control-port ${port}`,
-      "--only config,storage,broker,button,leds",
-    ].join(" ");
-    proc = spawn("script", ["-qfec", cmd, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], detached: true });
-    let out = "";
-    proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => proc!.once("exit", (code) => r(code)));
+    cli = new TerminalCli([
+      ...["selftest", "--sim", "--data-dir", join(dir, "data"), "--control-port", String(port)],
+      ...["--only", "config,storage,broker,button,leds"],
+    ]);
+    const term = cli;
     const post = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { method: "POST" });
 
     // the LED patterns first (y to each), then the press
     for (let answered = 0; answered < 6; answered++) {
-      await waitFor(() => out.split("[y/n]").length - 1 > answered, `LED prompt ${answered + 1}:\n${out}`, 90_000);
-      proc.stdin!.write("y\n");
+      await waitFor(
+        () => term.output.split("[y/n]").length - 1 > answered,
+        `LED prompt ${answered + 1}:\n${term.output}`,
+        90_000,
+      );
+      term.type("y\n");
     }
-    await waitFor(() => out.includes("Press the SOS button now"), `the press prompt:\n${out}`, 30_000);
+    await term.waitFor(/Press the SOS button now/, 30_000);
     await post("/sim/button/press");
     await sleep(60);
     await post("/sim/button/release");
-    expect(await exited).toBe(0);
-    proc = undefined;
+    expect(await term.exited).toBe(0);
+    const out = term.output;
     expect(out).toMatch(/button: press detected … PASS/);
     expect(out).toMatch(/LED pattern "alarm": .*strobe on/);
     expect(out).toMatch(/LEDs and strobe relay … PASS/);

@@ -1,12 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Child, ROOT } from "../support/child.js";
+import { Child } from "../support/child.js";
 import { PillarProcess } from "../support/pillar-process.js";
-import { childPids, pidAlive, stopChild, stopPid } from "../support/processes.js";
+import { stopPid } from "../support/processes.js";
 import { testConfigDoc } from "../support/sim-pillar.js";
+import { TerminalCli } from "../support/terminal-cli.js";
 import { waitFor } from "../support/wait.js";
 
 /**
@@ -30,31 +30,11 @@ describe("pillar selftest against a running pillar", () => {
     return { pillar, configPath };
   }
 
-  /** `pillar selftest …` in a pseudo-terminal (util-linux `script`), as an installer over ssh runs it. */
-  function inTerminal(args: string[]) {
-    const cmd = ["node bin/pillar.mjs selftest", ...args].join(" ");
-    const proc = spawn("script", ["-qfec", cmd, "/dev/null"], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    let out = "";
-    proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-    // script runs the CLI in a session of its own: it is stopped by its pid too
-    const cli = () => childPids(proc.pid).find((p) => pidAlive(p));
-    let cliPid: number | undefined;
-    cleanups.push(async () => {
-      await stopChild(proc, { group: true, signal: "SIGKILL" });
-      await stopPid(cliPid, "SIGKILL");
-    });
-    return {
-      proc,
-      exited,
-      output: () => out,
-      cliPid: async () => (cliPid = await waitFor(cli, "the CLI under script")),
-    };
+  /** `pillar selftest …` in a pseudo-terminal, as an installer over ssh runs it. */
+  function inTerminal(args: string[]): TerminalCli {
+    const cli = new TerminalCli(["selftest", ...args]);
+    cleanups.push(() => cli.stop());
+    return cli;
   }
 
   const status = async (pillar: PillarProcess) => await pillar.http("GET", "/selftest/status");
@@ -78,7 +58,7 @@ describe("pillar selftest against a running pillar", () => {
     const { pillar, configPath } = await runningPillar();
     const port = String(pillar.controlPort);
     const installer = inTerminal(["--config", configPath, "--control-port", port, "--only", "leds,button.press"]);
-    await waitFor(() => installer.output().includes("[y/n]"), "the first LED prompt", 60_000);
+    await installer.waitFor(/\[y\/n\]/);
     const busy = await status(pillar);
     expect(busy).toMatchObject({ running: true, trigger: "cli", interactive: true, checks: 2 });
     expect(Date.parse(busy.endsBy)).toBeGreaterThan(Date.parse(busy.since));
@@ -111,11 +91,11 @@ describe("pillar selftest against a running pillar", () => {
     const { pillar, configPath } = await runningPillar();
     const port = String(pillar.controlPort);
     const installer = inTerminal(["--config", configPath, "--control-port", port, "--only", "leds,button.press"]);
-    await waitFor(() => installer.output().includes("[y/n]"), "the first LED prompt", 60_000);
-    installer.proc.stdin!.write("\x03");
+    await installer.waitFor(/\[y\/n\]/);
+    installer.type("\x03");
     expect(await installer.exited).toBe(130);
-    expect(installer.output()).toContain("cancelling the self-test");
-    expect(installer.output()).toContain("CANCELLED");
+    expect(installer.output).toContain("cancelling the self-test");
+    expect(installer.output).toContain("CANCELLED");
     expect(await status(pillar)).toEqual({ running: false });
     expect(pillar.output).toContain("cancelled by the installer");
   });

@@ -1,7 +1,7 @@
 import { composePillar } from "../../app/compose-pillar.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { moduleLogger, rootLogger } from "../../log/logger.js";
-import { parseCliArgs, portArg } from "../args.js";
+import { parseCliArgs, portArg, portTaken } from "../args.js";
 import { DataDirBusy, DataDirLock } from "../../app/data-dir-lock.js";
 import type { CliCommand } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
@@ -66,10 +66,7 @@ export const command: CliCommand = {
       await app.start();
     } catch (err) {
       await broker?.stop();
-      const port = (err as NodeJS.ErrnoException & { port?: number }).port;
-      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
-        throw new Error(`port ${port} on 127.0.0.1 is in use: --control-port N moves the control endpoint`);
-      throw err;
+      throw portTaken(err, "--control-port", "the control endpoint");
     }
     lock.describe({ controlPort: app.core.control.port });
     // the demo: the operator page beside the simulated pillar, on the embedded broker

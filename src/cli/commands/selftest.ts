@@ -2,7 +2,7 @@ import { pino } from "pino";
 import type { PillarApp } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { rootLoggerOptions, setRootLogger } from "../../log/logger.js";
-import { parseCliArgs, portArg } from "../args.js";
+import { parseCliArgs, portArg, portTaken } from "../args.js";
 import { flagLines } from "../flag-help.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
@@ -102,7 +102,9 @@ export const command: CliCommand = {
           // the devices and the data folder have one owner: refused while a pillar runs there
           lockDataDir: { what: "pillar selftest" },
         });
-        await app.start();
+        await app.start().catch((err: unknown) => {
+          throw portTaken(err, "--control-port", "this self-test's control endpoint");
+        });
         port = app.core.control.port;
       }
       const { report, cancelled } = await watchSelftest(port, {
