@@ -28,9 +28,10 @@ export interface BusEvents {
   "fault.raised": Fault;
   /** `message` may say what the fault cost (e.g. what a damaged journal lost). */
   "fault.cleared": { component: string; code: string; at: number; message?: string };
-  "incident.state": { state: IncidentState; incidentId: string | null; at: number };
+  /** `test`: the incident of a press the self-test asked for (no call, no alarm at the center). */
+  "incident.state": { state: IncidentState; incidentId: string | null; at: number; test?: boolean };
   /** A press counted on the open incident (the first one too, after its `incident.state`). */
-  "incident.press": { incidentId: string; press: number; at: number };
+  "incident.press": { incidentId: string; press: number; at: number; test?: boolean };
   "uplink.connected": { at: number };
   "uplink.disconnected": { at: number; reason?: string };
   "outbox.changed": { depth: number; bytes: number };

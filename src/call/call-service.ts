@@ -101,8 +101,13 @@ export class CallService {
     );
     this.offs.push(
       ...this.signal.listen(freshness, center),
-      bus.on("incident.state", (s) => this.onIncident(s.state, s.incidentId).catch((err) => this.offerFailed(err))),
-      bus.on("incident.press", (p) => this.onRepeatPress(p.incidentId).catch((err) => this.offerFailed(err))),
+      // a self-test's press calls nobody: the installer is at the pillar
+      bus.on("incident.state", (s) =>
+        s.test ? undefined : this.onIncident(s.state, s.incidentId).catch((err) => this.offerFailed(err)),
+      ),
+      bus.on("incident.press", (p) =>
+        p.test ? undefined : this.onRepeatPress(p.incidentId).catch((err) => this.offerFailed(err)),
+      ),
       bus.on("uplink.connected", () => this.onReconnect()),
       camera.onPacket((p) => this.session?.peer.sendVideo(p)),
       this.d.mic.onRtp((p) => (this.session?.talking ? this.session.peer.sendAudio(p) : undefined)),

@@ -13,6 +13,8 @@ export interface IncidentSnapshot {
   presses: number;
   acknowledgedBy: string | null;
   acknowledgedAt: string | null;
+  /** Opened by a press the self-test asked for (not an alarm). */
+  test: boolean;
 }
 
 /**
@@ -28,6 +30,9 @@ export class IncidentController {
   private presses = 0;
   private acknowledgedBy: string | null = null;
   private acknowledgedAt = 0;
+  private test = false;
+  /** Until when (ms) a press that opens an incident is the self-test's (0: none expected). */
+  private testUntil = 0;
   private closeTimer: NodeJS.Timeout | undefined;
   private offs: (() => void)[] = [];
 
@@ -71,6 +76,7 @@ export class IncidentController {
       presses: saved.presses,
       acknowledgedBy: saved.acknowledgedBy,
       acknowledgedAt: saved.acknowledgedAt,
+      test: saved.test === true,
     });
     this.o.log.warn({ incidentId: saved.incidentId, state: saved.state }, "open incident restored after restart");
     this.setState(saved.state, Date.now());
@@ -85,6 +91,7 @@ export class IncidentController {
       presses: this.presses,
       acknowledgedBy: this.acknowledgedBy,
       acknowledgedAt: this.acknowledgedAt,
+      test: this.test,
     });
   }
 
@@ -102,6 +109,7 @@ export class IncidentController {
       acknowledgedBy: this.acknowledgedBy,
       acknowledgedAt:
         this.acknowledgedAt && this.state === "acknowledged" ? new Date(this.acknowledgedAt).toISOString() : null,
+      test: this.state !== "idle" && this.test,
     };
   }
 
@@ -111,6 +119,8 @@ export class IncidentController {
       this.openedAt = at;
       this.presses = 0;
       this.acknowledgedBy = null;
+      this.test = at <= this.testUntil;
+      this.testUntil = 0;
       this.setState("alarm", at);
     }
     this.presses++;
@@ -121,15 +131,21 @@ export class IncidentController {
     this.o.events.publish("button.press", at, {
       incidentId: this.incidentId,
       // openedAt: a center that missed the first press still counts from it
-      data: { press: this.presses, incidentState: this.state, openedAt: new Date(this.openedAt).toISOString() },
+      data: {
+        press: this.presses,
+        incidentState: this.state,
+        openedAt: new Date(this.openedAt).toISOString(),
+        ...(this.test ? { test: true } : {}),
+      },
     });
     this.persist();
-    if (this.incidentId) this.o.bus.emit("incident.press", { incidentId: this.incidentId, press: this.presses, at });
+    if (this.incidentId)
+      this.o.bus.emit("incident.press", { incidentId: this.incidentId, press: this.presses, at, test: this.test });
   }
 
   private setState(state: IncidentState, at: number): void {
     this.state = state;
-    this.o.bus.emit("incident.state", { state, incidentId: this.incidentId, at });
+    this.o.bus.emit("incident.state", { state, incidentId: this.incidentId, at, test: state !== "idle" && this.test });
   }
 
   acknowledge(incidentId: string, operator: string | undefined): IncidentSnapshot {
@@ -146,15 +162,28 @@ export class IncidentController {
     return this.snapshot();
   }
 
+  /**
+   * The self-test is about to ask for a press: a press that opens an incident before `untilMs`
+   * (ms since epoch; 0 cancels) opens a test incident (`data.test` in its events, no call).
+   */
+  expectTestPress(untilMs: number): void {
+    this.testUntil = untilMs;
+  }
+
+  /** Closes the open incident if it is a test incident (the self-test saw its press). */
+  closeTest(): void {
+    if (this.state !== "idle" && this.test && this.incidentId) this.close(this.incidentId, "self-test press");
+  }
+
   close(incidentId: string, reason: string): IncidentSnapshot {
     this.requireCurrent(incidentId);
-    if (this.state === "alarm")
+    if (this.state === "alarm" && !this.test)
       throw new CommandFailure("not_acknowledged", "acknowledge the incident before closing it");
     if (this.closeTimer) clearTimeout(this.closeTimer);
     const at = Date.now();
     this.o.events.publish("incident.closed", at, {
       incidentId,
-      data: { reason, presses: this.presses, durationMs: at - this.openedAt },
+      data: { reason, presses: this.presses, durationMs: at - this.openedAt, ...(this.test ? { test: true } : {}) },
     });
     this.incidentId = null;
     this.setState("idle", at);

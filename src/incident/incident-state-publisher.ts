@@ -63,6 +63,7 @@ export class IncidentStatePublisher {
       acknowledgedAt: open ? s.acknowledgedAt : null,
       clockSynced: this.o.clock.isSynced(),
       location: this.o.location(),
+      ...(open && s.test ? { test: true } : {}),
       at: new Date().toISOString(),
     };
   }

@@ -24,6 +24,7 @@ export const PillarIncidentStateSchema = Type.Object(
     acknowledgedAt: Type.Union([IsoTime, Type.Null()]),
     clockSynced: Type.Boolean(),
     location: PillarLocationSchema,
+    test: Type.Optional(Type.Boolean({ description: "true: opened by a press the self-test asked for" })),
     at: IsoTime,
   },
   { additionalProperties: false },

@@ -12,6 +12,8 @@ export interface PersistedIncident {
   presses: number;
   acknowledgedBy: string | null;
   acknowledgedAt: number;
+  /** Opened by a press the self-test asked for. */
+  test?: boolean;
 }
 
 /**

@@ -197,4 +197,27 @@ describe("the fleet board: self-test button and report", () => {
       .poll(() => row.locator("td.selftest").textContent(), { timeout: 10_000 })
       .toMatch(/^failed: Speaker → mic \(no tone heard\) \d\d:\d\d:\d\d$/);
   });
+
+  it("a self-test's press: on the fleet board as a test; no alarm card, no sound, also for a page opened meanwhile", async () => {
+    const pillar = rig.pillar(ALM);
+    const incidents = pillar.app.core.incidents;
+    const page = await rig.page();
+    await page.click("button.start-shift"); // the alarm sound is on
+    const played = (await sound(page)).played;
+    incidents.expectTestPress(Date.now() + 30_000); // as the self-test's button check does
+    await pillar.click();
+    expect(incidents.snapshot()).toMatchObject({ state: "alarm", test: true });
+    const row = page.locator(`.fleet tr[data-pillar="${ALM}"]`);
+    await row.locator(".test-press").waitFor({ timeout: 10_000 });
+    expect(await row.locator(".test-press").textContent()).toMatch(/test press \d\d:\d\d:\d\d/);
+    // a page that opens while the test incident is open (snapshot and retained state) shows no card either
+    const late = await rig.page({ officer: "officer-late" });
+    await late.locator(`.fleet tr[data-pillar="${ALM}"] .test-press`).waitFor({ timeout: 10_000 });
+    for (const p of [page, late]) expect(await p.locator(`.card[data-pillar="${ALM}"]`).count()).toBe(0);
+    expect((await sound(page)).played).toBe(played);
+    expect(await late.evaluate(() => (window as any).pillarConsole.sound.played)).toBe(0);
+    incidents.closeTest();
+    expect(incidents.snapshot().state).toBe("idle");
+    await late.context().close();
+  });
 });

@@ -5,14 +5,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../support/free-port.js";
 import { TerminalCli } from "../support/terminal-cli.js";
 import { sleep, waitFor } from "../support/wait.js";
+import { TestCenter } from "../support/center.js";
 import { line, type Prompt, withSelftestRig } from "./helpers/selftest-rig.js";
 
 /**
  * The installer's checks over the self-test API: each LED pattern looked at, a real press (it
- * opens an incident, as any press does: so the patterns come first).
+ * opens a test incident, closed once seen: so the patterns come first).
  */
 describe("interactive checks", () => {
-  const { rig } = withSelftestRig();
+  const { rig, broker } = withSelftestRig();
 
   it("leds.patterns: each pattern is shown while asked; a pattern the installer does not see fails", async () => {
     const shown: Record<string, boolean> = {};
@@ -33,9 +34,10 @@ describe("interactive checks", () => {
     expect((await rig.http("GET", "/sim/leds")).strobe.on).toBe(false); // back to the idle pattern
   }, 60_000);
 
-  it("button.press: the prompt appears, a press answers it; no press fails it", async () => {
+  it("button.press: the prompt appears, a press answers it as a test press (closed, the audio loop runs); no press fails it", async () => {
+    const center = await new TestCenter(broker.url).start();
     const seen: string[] = [];
-    const r = await rig.run({ only: ["button.press"], interactive: true }, async (p) => {
+    const r = await rig.run({ only: ["button.press", "audio"], interactive: true }, async (p) => {
       seen.push(p.text);
       await rig.http("POST", "/sim/button/press");
       await sleep(60);
@@ -45,8 +47,20 @@ describe("interactive checks", () => {
     expect(line(r, "button.press")).toMatchObject({
       status: "pass",
       unit: "ms",
-      detail: expect.stringMatching(/press detected/),
+      detail: expect.stringMatching(/press detected .* as a test press/),
     });
+    // at the center: a press marked as a test, and its incident closed by the self-test
+    await center.until(() => center.events("incident.closed").length === 1, "the test incident closed");
+    const [press] = center.events("button.press");
+    expect(press!.data).toMatchObject({ press: 1, test: true });
+    expect(center.events("incident.closed")[0]).toMatchObject({
+      incidentId: press!.incidentId,
+      data: { reason: "self-test press", test: true },
+    });
+    expect(rig.app.core.incidents.snapshot().state).toBe("idle");
+    // the test press's incident did not make the audio loop skip
+    expect(line(r, "audio.loop").status).not.toBe("skip");
+    await center.stop();
     // the installer gives up (no press): the prompt closes with no
     const nobody = await rig.run({ only: ["button.press"], interactive: true }, (p) =>
       rig.answer(p, false).then(() => {}),

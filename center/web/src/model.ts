@@ -60,6 +60,7 @@ export interface IncidentStateMsg {
   acknowledgedAt: string | null;
   clockSynced: boolean;
   location: Loc;
+  test?: boolean;
   at: string;
 }
 
@@ -131,6 +132,8 @@ export interface Pillar {
   selftestAsked?: boolean;
   /** The self-test command was refused (e.g. busy): shown until the next report. */
   selftestProblem?: Note;
+  /** The last press the pillar's self-test asked for (a test: no alarm card, no sound). */
+  testPress?: string;
   /** The pillar's call session (its retained `webrtc/session`), while one is not ended. */
   session?: SessionMsg;
 }

@@ -144,6 +144,11 @@ export class Store {
       p.faults.delete(`${d?.component}/${d?.code}`);
     }
     if (!e.incidentId) return;
+    // a press the pillar's self-test asked for: shown on the fleet board, never an alarm
+    if (e.data?.test === true) {
+      if (e.type === "button.press" && (!p.testPress || e.occurredAt > p.testPress)) p.testPress = e.occurredAt;
+      return;
+    }
     if (e.type === "incident.closed") {
       this.incidents.delete(e.incidentId);
       return;
@@ -179,6 +184,10 @@ export class Store {
     for (const i of [...this.incidents.values()])
       if (i.pillarId === p.id && i.id !== s.incidentId && i.pressedAt < s.at) this.incidents.delete(i.id);
     if (s.state === "idle" || !s.incidentId || !s.openedAt) return;
+    if (s.test) {
+      if (!p.testPress || s.openedAt > p.testPress) p.testPress = s.openedAt;
+      return;
+    }
     p.location = s.location;
     let i = this.incidents.get(s.incidentId);
     if (!i) {

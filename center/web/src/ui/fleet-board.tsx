@@ -107,7 +107,12 @@ export function FleetBoard({ ctx }: { ctx: Ctx }) {
                       : t("none")}
                   </td>
                   <td>{p.status?.version ?? "—"}</td>
-                  <td class="selftest">{selfTestText(ctx, p)}</td>
+                  <td class="selftest">
+                    {selfTestText(ctx, p)}
+                    {p.testPress ? (
+                      <small class="test-press"> · {t("testPress", { t: fmt.shortOf(p.testPress) })}</small>
+                    ) : null}
+                  </td>
                   <td class="row-actions">
                     <button
                       type="button"
