@@ -74,7 +74,7 @@ export class DataDirLock {
     const fd = openSync(key, constants.O_RDWR | constants.O_CREAT, 0o644);
     try {
       const code = await flockFd(fd);
-      if (code === CONFLICT) throw new DataDirBusy(this.o.dir, await readLockHolder(this.o.dir));
+      if (code === CONFLICT) throw new DataDirBusy(this.o.dir, alive(await readLockHolder(this.o.dir)));
       if (code !== 0) throw new Error(`flock ${key} failed (exit ${code})`);
     } catch (err) {
       closeSync(fd);
@@ -148,5 +148,19 @@ export async function readLockHolder(dir: string): Promise<LockHolder | undefine
     };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The holder the file names, if that process lives: a holder that has just taken the lock may
+ * not have written itself yet, and the file then still names the previous, dead one.
+ */
+function alive(h: LockHolder | undefined): LockHolder | undefined {
+  if (!h) return undefined;
+  try {
+    process.kill(h.pid, 0);
+    return h;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? h : undefined;
   }
 }
