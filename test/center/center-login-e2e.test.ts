@@ -93,6 +93,27 @@ describe("center console in Chromium: officer login, sessions, acknowledgements"
     await context.close();
   });
 
+  it("after a login the page goes only to a path of the console (the open-redirect payloads land on /)", async () => {
+    // another origin that answers: this console under another loopback address
+    const other = `127.0.0.2:${new URL(base).port}`;
+    const cases: [string, string][] = [
+      [`/%5C${other}/x`, "/"],
+      [`/%09/${other}/x`, "/"],
+      [`//${other}/x`, "/"],
+      ["/history", "/history"],
+    ];
+    for (const [next, landed] of cases) {
+      const [context, page] = await fresh();
+      await page.goto(`${base}login?next=${next}`);
+      const loginPage = page.url();
+      expect((await loginThroughPage(page, base, "bolat", "bolat-pass-1")).status).toBe(200);
+      await page.waitForURL((u) => u.href !== loginPage);
+      expect(new URL(page.url()).origin, next).toBe(new URL(base).origin);
+      expect(new URL(page.url()).pathname, next).toBe(landed);
+      await context.close();
+    }
+  });
+
   it("refuses a wrong password and slows repeated failures (429 + Retry-After, even for the right password)", async () => {
     const [context, page] = await fresh();
     const first = await loginThroughPage(page, base, "dana", "wrong-pass-1");
