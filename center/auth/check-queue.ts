@@ -90,7 +90,8 @@ export class CheckQueue {
     const first = this.firsts.shift();
     if (first) {
       this.waitingCount--;
-      return first();
+      first();
+      return;
     }
     const address = this.turns.shift();
     if (address === undefined) {
