@@ -81,6 +81,7 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     import("./report/clip-routes.js"),
   ]);
   const incidents = await SqlIncidentLog.open(await openSqlDb(address));
+  const callTokenKey = await (await import("./log/migrations.js")).centerSecret(incidents.db, "call-token-key");
   const accounts = new AccountStore(incidents.db);
   const log = moduleLogger("center", ctx.log);
   if (!(await accounts.list()).length)
@@ -106,6 +107,7 @@ export async function loadCenterParts(ctx: CenterPartsContext): Promise<CenterPa
     auth,
     routes: [auth, clipPages, new hist.HistoryRoutes(incidents)],
     taps: [tap, new clipTap.ClipTap(clips)],
+    callTokenKey,
     attach: (console) => clipPages.attach(console),
     // the open incidents as the log has them: a restarted console shows them before any news
     recall: async () =>

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { SqlDb } from "./sql-db.js";
 
 /**
@@ -53,7 +54,17 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     "ALTER TABLE incidents ADD COLUMN test INTEGER NOT NULL DEFAULT 0",
     "INSERT INTO dirty_incidents (incident_id) SELECT incident_id FROM incidents WHERE true ON CONFLICT (incident_id) DO NOTHING",
   ],
+  // 5: the center's secrets (the key of the officers' call tokens), shared by its servers.
+  ["CREATE TABLE center_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)"],
 ];
+
+/** The center's secret `name`, made (random, 256 bits) by the first server that asks. */
+export async function centerSecret(db: SqlDb, name: string): Promise<string> {
+  const fresh = randomBytes(32).toString("hex");
+  await db.run("INSERT INTO center_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [name, fresh]);
+  const [row] = await db.all<{ value: string }>("SELECT value FROM center_secrets WHERE name = ?", [name]);
+  return row!.value;
+}
 
 /** Brings the database to the latest schema version; safe when several servers start at once. */
 export async function migrate(db: SqlDb): Promise<number> {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CenterParts, Officer } from "./center-hooks.js";
 
@@ -46,13 +46,23 @@ export async function passCenterGate(
  * stores every command with the officer (center/log). Without accounts (the open demo console)
  * the page's own per-tab id stays.
  */
-export function officerStamp(topic: string, payload: object, officer: Officer | null): object {
+export function officerStamp(topic: string, payload: object, officer: Officer | null, callTokenKey?: string): object {
   if (!officer) return payload;
   const command = COMMAND_TOPIC.exec(topic)?.[1];
   if (command === "incident.ack") return { ...payload, operator: officer.name };
-  // the center's signaling (request, answer, candidate, pickup, hangup, a look-in): who acts
-  if (SIGNALING_TOPIC.test(topic) && "officer" in payload) return { ...payload, officer: officer.id };
+  // the center's signaling (request, answer, candidate, pickup, hangup, a look-in): who acts,
+  // and the officer's call token (kept by the server per login: any tab of theirs may act on
+  // their call, another officer's may not)
+  if (SIGNALING_TOPIC.test(topic) && "officer" in payload) {
+    const token = callTokenKey && "callToken" in payload ? { callToken: callTokenFor(callTokenKey, officer.id) } : {};
+    return { ...payload, officer: officer.id, ...token };
+  }
   return payload;
+}
+
+/** An officer's call token: an HMAC of their id under the center's key (the same on every server). */
+export function callTokenFor(key: string, officerId: string): string {
+  return createHmac("sha256", key).update(`call-token:${officerId}`).digest("base64url");
 }
 
 /** A correlation id made by the server for a page's command: `{command}-{uuid}` (≤ 64 characters). */

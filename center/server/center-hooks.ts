@@ -61,6 +61,8 @@ export interface CenterParts {
    * (topic, parsed payload) of incidents still open, oldest first. Checked like the broker's.
    */
   recall?(): Promise<{ topic: string; payload: unknown }[]>;
+  /** The center's secret for officers' call tokens (center-gate.ts), the same on every server. */
+  callTokenKey?: string;
   /** Called once the console's broker session exists (routes that send commands keep it). */
   attach?(console: ConsolePublisher): void;
   /** Called on shutdown, after the HTTP server stopped (close databases here). */

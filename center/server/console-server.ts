@@ -226,7 +226,12 @@ export class ConsoleServer {
     const bridge = this.bridge;
     if (!bridge?.connected) throw new Error("console is not connected to the broker");
     // issuedAt from the server's clock (the center's), not the browser's: pillars refuse stale ones
-    const payload = officerStamp(topic, { ...body, issuedAt: new Date().toISOString() }, officer);
+    const payload = officerStamp(
+      topic,
+      { ...body, issuedAt: new Date().toISOString() },
+      officer,
+      this.o.parts?.callTokenKey,
+    );
     // logged before it is sent: the pillar's answer may come back before the broker's PUBACK,
     // and an answer counts only for a command the log knows (center/log)
     await tapPublished(this.o.parts, topic, payload, officer);

@@ -17,6 +17,8 @@ export interface Call {
   /** Another officer has the call. */
   takenBy?: string;
   rejoining: boolean;
+  /** Another tab of this officer took the call over (with server identity): this one lets go. */
+  yielded?: boolean;
   video: MediaStream | null;
   audio: MediaStream | null;
   mic?: MediaStream;
@@ -42,10 +44,31 @@ export class Calls {
   readonly stats = { frames: 0, firstFrameAt: null as number | null, sessions: 0, rejoins: 0, busy: null as unknown };
   onChange: () => void = () => undefined;
 
+  /** With server identity: this officer's tabs tell each other which call one of them took. */
+  private readonly tabs: BroadcastChannel | undefined;
+
+  /**
+   * `shared`: the officer is the server's (center accounts): a call picked up by this officer is
+   * theirs in any tab or browser (the server keeps their call token), so a new tab re-joins it
+   * and the tab that had it lets go. Without (the open demo console), calls are per tab.
+   */
   constructor(
     readonly me: string,
     private readonly token: string,
-  ) {}
+    private readonly shared = false,
+  ) {
+    if (!shared || typeof BroadcastChannel === "undefined") return;
+    this.tabs = new BroadcastChannel(`calls.${me}`);
+    this.tabs.onmessage = (e: MessageEvent<{ took?: string }>) => {
+      const c = e.data.took ? this.byId.get(e.data.took) : undefined;
+      if (!c) return;
+      c.yielded = true;
+      c.mine = false;
+      this.setClaimed(c.sessionId, false);
+      this.close(c);
+      this.onChange();
+    };
+  }
 
   /** The call of an alarm card (its incident) or of a look-in card (its pillar). */
   forIncident(incidentId: string): Call | undefined {
@@ -95,8 +118,10 @@ export class Calls {
     const c = this.call(o.sessionId, o.pillarId, o.kind, o.incidentId);
     c.offer = o;
     c.early = [];
-    // A look-in this officer asked for, or a re-join of this tab's call: answered at once.
-    if (o.to === this.me && (o.kind === "lookin" || c.mine))
+    // A look-in this officer asked for, or a re-join of this tab's call (with server identity:
+    // only the tab that asked, the officer's other tabs get the same offer): answered at once.
+    const askedHere = !this.shared || Date.now() - (this.asked.get(o.sessionId) ?? 0) < 15_000;
+    if (o.to === this.me && (o.kind === "lookin" || (c.mine && askedHere)))
       void this.connect(c, o.kind === "alarm").catch((err: Error) => this.failed(c, err));
     this.onChange();
   }
@@ -118,6 +143,8 @@ export class Calls {
       return;
     }
     const c = this.call(s.sessionId, pillarId, s.kind, s.incidentId);
+    // this officer's call, from another tab or a restarted browser: theirs here too (re-joined below)
+    if (this.shared && s.officer === this.me && !c.mine && !c.yielded && s.kind === "alarm") c.mine = true;
     c.takenBy = s.officer && (s.officer !== this.me || !c.mine) ? s.officer : undefined;
     if (c.takenBy && c.pc && !c.mine) this.close(c);
     if (s.officer === this.me && c.mine) {
@@ -174,8 +201,11 @@ export class Calls {
   }
 
   private rejoin(c: Call): void {
-    if (this.ask(c, { officer: this.me, kind: c.kind, sessionId: c.sessionId, callToken: this.token }))
+    if (c.yielded) return;
+    if (this.ask(c, { officer: this.me, kind: c.kind, sessionId: c.sessionId, callToken: this.token })) {
       this.stats.rejoins++;
+      this.tabs?.postMessage({ took: c.sessionId });
+    }
     c.rejoining = true;
   }
 

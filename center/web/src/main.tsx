@@ -59,7 +59,7 @@ function onMessage(m: BridgeMsg): void {
 async function boot(): Promise<void> {
   const config = (await (await fetch("/api/config")).json()) as PageConfig;
   const me = officerId(config);
-  calls = new Calls(me, token);
+  calls = new Calls(me, token, !!config.officer);
   calls.onChange = () => store.changed();
   Object.assign(window, {
     pillarConsole: { me, store, calls, sound, shown, stats: calls.stats, sessions: calls.byId },
