@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,6 +62,10 @@ describe("one pillar per data folder (the lock)", () => {
     const journal = join(dataDir, "outbox.journal");
     const before = await waitFor(() => settled(journal), "the press, the health report and their acks in the journal");
 
+    // a config write of the running pillar, in progress: a refused process must not "repair" it
+    const inFlight = join(dir, `.config.json.${first.pid}.1.tmp`);
+    await writeFile(inFlight, "{");
+
     const second = Child.cli(["run", "--config", configPath, "--control-port", "0"]);
     cleanups.push(() => second.kill());
     expect(await second.exited).toBe(1);
@@ -76,6 +80,7 @@ describe("one pillar per data folder (the lock)", () => {
     expect(await selftest.exited).toBe(1);
     expect(selftest.stderr).toContain(`in use by pid ${first.pid} (pillar run`);
     expect(selftest.output).not.toMatch(STACK);
+    await access(inFlight); // still there: neither touched the running pillar's config folder
     expect((await readFile(journal)).equals(before)).toBe(true);
 
     await first.click();

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { PillarConfig } from "../../../config/schema.js";
+import { type PillarConfig, PillarConfigSchema } from "../../../config/schema.js";
 import type { ConfigOverlay } from "../../app/pillar-app.js";
 import { parseJsonText } from "../../config/config-errors.js";
 import { validateConfig } from "../../config/validate-config.js";
@@ -54,14 +54,31 @@ export function runOverlay(v: RunFlags, brokerUrl?: string): ConfigOverlay {
   });
 }
 
+/** The config file a run reads: `--config`, else (with `--sim`) the shipped sim config, else the default. */
+function configPathOf(v: RunFlags): string {
+  const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
+  if (!existsSync(path))
+    throw new NoConfig(`no config file ${path}: pass --config FILE${v.config ? "" : " (or --sim for the demo)"}`);
+  return path;
+}
+
+/**
+ * The data folder a run will use, read before anything is repaired or opened: its lock comes
+ * first, so a second process never repairs (rolls back) the config folder of a running pillar.
+ */
+export async function runDataDir(v: RunFlags): Promise<string> {
+  if (v["data-dir"]) return v["data-dir"];
+  const path = configPathOf(v);
+  const doc = parseJsonText(await readFile(path, "utf8"), path) as { dataDir?: unknown };
+  return typeof doc.dataDir === "string" && doc.dataDir ? doc.dataDir : PillarConfigSchema.properties.dataDir.default;
+}
+
 /** Load the config file, name it with `--id`, check it, and lay the run's overlay over it. */
 export async function resolveRunConfig(
   v: RunFlags,
   brokerUrl?: string,
 ): Promise<{ config: PillarConfig; path: string; overlay: ConfigOverlay }> {
-  const path = v.config ?? (v.sim ? SIM_CONFIG : DEFAULT_CONFIG);
-  if (!existsSync(path))
-    throw new NoConfig(`no config file ${path}: pass --config FILE${v.config ? "" : " (or --sim for the demo)"}`);
+  const path = configPathOf(v);
   // Repair the config folder first (a crash mid-apply, an unconfirmed config): the file read
   // below is then always a whole, confirmed config, and the flags apply on top of it.
   if (resolve(path) !== resolve(SIM_CONFIG)) {

@@ -5,7 +5,7 @@ import { parseCliArgs, portArg, portTaken } from "../args.js";
 import { DataDirBusy, DataDirLock } from "../../app/data-dir-lock.js";
 import type { CliCommand } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
-import { DEFAULT_CONFIG, resolveRunConfig, runOptions, SIM_CONFIG } from "./run-config.js";
+import { DEFAULT_CONFIG, resolveRunConfig, runDataDir, runOptions, SIM_CONFIG } from "./run-config.js";
 
 export { DEFAULT_CONFIG, resolveRunConfig, runOverlay, SIM_CONFIG, type RunFlags } from "./run-config.js";
 
@@ -36,7 +36,7 @@ export const command: CliCommand = {
     const demo = Boolean(v.sim && !v.broker);
     // the data folder is locked before anything in it (or a port) is opened
     const lock = new DataDirLock({
-      dir: (await resolveRunConfig(v)).config.dataDir,
+      dir: await runDataDir(v),
       what: demo ? "the demo, pillar run --sim" : "pillar run",
       log: moduleLogger("lock", log),
     });

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { DataDirLock } from "../../app/data-dir-lock.js";
 import type { PillarApp } from "../../app/pillar-app.js";
 import type { EmbeddedBroker } from "../../broker/embedded-broker.js";
 import { rootLoggerOptions, setRootLogger } from "../../log/logger.js";
@@ -6,7 +7,7 @@ import { parseCliArgs, portArg, portTaken } from "../args.js";
 import { flagLines } from "../flag-help.js";
 import { type CliCommand, UsageError } from "../cli-command.js";
 import { SOFTWARE_VERSION } from "../version.js";
-import { DEFAULT_CONFIG, resolveRunConfig } from "./run-config.js";
+import { DEFAULT_CONFIG, resolveRunConfig, runDataDir } from "./run-config.js";
 import { DEFAULT_CONTROL_PORT, locatePillar } from "./find-pillar.js";
 import { watchSelftest } from "./selftest-client.js";
 
@@ -80,17 +81,23 @@ export const command: CliCommand = {
     const found = await locatePillar({ config: v.config, controlPort, sim: v.sim });
     let app: PillarApp | undefined;
     let broker: EmbeddedBroker | undefined;
+    let lock: DataDirLock | undefined;
     let port = found.port;
     try {
       if (found.running || (await answersSelftest(port)))
         out.write(`a pillar is running on 127.0.0.1:${port}: it runs the self-test\n`);
       else {
+        // the data folder's lock first: nothing runs beside a pillar there, not even the
+        // config folder's repair (it could roll back the running pillar's trial config)
+        const run = { ...v, config: found.configPath };
+        lock = new DataDirLock({ dir: await runDataDir(run), what: "pillar selftest" });
+        await lock.start();
         if (v.sim && !v.broker) {
           const { EmbeddedBroker } = await import("../../broker/embedded-broker.js");
           broker = new EmbeddedBroker({ port: 0, log });
           await broker.start();
         }
-        const { config, path, overlay } = await resolveRunConfig({ ...v, config: found.configPath }, broker?.url);
+        const { config, path, overlay } = await resolveRunConfig(run, broker?.url);
         const { PillarApp } = await import("../../app/pillar-app.js");
         const { selftestFeature } = await import("../../selftest/selftest-feature.js");
         app = new PillarApp({
@@ -118,6 +125,7 @@ export const command: CliCommand = {
     } finally {
       await app?.stop();
       await broker?.stop();
+      await lock?.stop();
     }
   },
 };
