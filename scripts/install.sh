@@ -21,7 +21,8 @@ CONFIG=""
 ARCH="" # the target's Node.js architecture (process.arch); empty: this machine's
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 APP_USER=alarm-pillar
-DEB_PACKAGES=(ffmpeg rpicam-apps alsa-utils gpiod socat ca-certificates)
+# util-linux: flock(1) locks the data folder, setpriv ties helpers to the pillar (Essential on Debian; named to be sure)
+DEB_PACKAGES=(ffmpeg rpicam-apps alsa-utils gpiod socat ca-certificates util-linux)
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
