@@ -76,6 +76,8 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
         "pc.setLocalDescription();",
         "const video = (pc.localDescription()?.sdp ?? '').includes('m=video');",
         "pc.close();",
+        // without it libdatachannel's threads hold the process for seconds at its exit
+        '(await import("node-datachannel")).cleanup();',
         `const port = new SerialPort({ path: ${JSON.stringify(pair.a)}, baudRate: 57600 });`,
         'await new Promise((ok, no) => { port.once("open", ok); port.once("error", no); });',
         'port.write("ping\\n");',
@@ -139,6 +141,8 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
         "selftest",
         "--sim",
         "--non-interactive",
+        "--only",
+        "config,software,clock,storage,broker,serial,tamper,button,audio",
         "--json",
         "--config",
         join(app, "config/examples/sim.json"),
@@ -153,7 +157,8 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
     const last = r.stdout.trim().split("\n").pop() ?? "";
     expect(last, `no report (exit ${r.code}):\n${r.stderr}`).toMatch(/^\{/);
     const report = JSON.parse(last) as { checks: { id: string; component: string; status: string }[] };
-    const checks = report.checks.filter((c) => c.component !== "camera");
+    const checks = report.checks;
+    expect(checks.filter((c) => c.component === "camera")).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual(
       expect.arrayContaining(["storage.journal", "broker.roundtrip", "audio.loop"]),
     );
