@@ -21,6 +21,9 @@ export function testConfigDoc(over: Record<string, unknown> = {}): Record<string
       inputs: { button: { pin: 17 }, tamper: { pin: 27 } },
       outputs: { ready: { pin: 5 }, alarm: { pin: 6 }, answered: { pin: 13 }, strobe: { pin: 26 } },
     },
+    // A small picture: the sim camera is a real x264 encoder, and at 720p30 each running one
+    // takes ~0.4 of a core from the files running beside it. Tests that need HD set it.
+    call: { camera: { width: 640, height: 360, fps: 15, bitrateKbps: 600 } },
     dataDir: "/nonexistent",
     control: { port: 0 },
     heartbeat: { intervalS: 3600 },
