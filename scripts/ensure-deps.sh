@@ -53,9 +53,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm dependencies: install when absent or older than the lock file.
+# better-sqlite3 (the center's log) has no prebuilt binary reachable from here, so npm compiles
+# SQLite from source (~45 s of one core). The built module is kept per version and Node ABI in
+# the user's cache and reused by the next clone; it must load, or it is built again.
+sqlite_cache="${XDG_CACHE_HOME:-$HOME/.cache}/alarm-pillar/better-sqlite3-$(node -p 'require("./package-lock.json").packages["node_modules/better-sqlite3"].version')-abi$(node -p process.versions.modules)-$(node -p process.arch).node"
+sqlite_node=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+sqlite_loads() { node -e 'new (require("better-sqlite3"))(":memory:").close()' >/dev/null 2>&1; }
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  if [ -f "$sqlite_cache" ]; then
+    # every other install script still runs (esbuild's, serialport's bindings)
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    npm rebuild esbuild @serialport/bindings-cpp --no-audit --no-fund --loglevel=error >/dev/null
+    install -D -m 0644 "$sqlite_cache" "$sqlite_node"
+    sqlite_loads || npm rebuild better-sqlite3 --loglevel=error
+  else
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  if sqlite_loads && [ -f "$sqlite_node" ]; then
+    mkdir -p "$(dirname "$sqlite_cache")"
+    cp "$sqlite_node" "$sqlite_cache.tmp" && mv "$sqlite_cache.tmp" "$sqlite_cache"
+  fi
 fi
 # Native modules must really load (npm 11 may skip install scripts).
 node -e "import('serialport').then(() => process.exit(0), (e) => { console.error('serialport native module does not load:', e.message); process.exit(1); })"
