@@ -142,7 +142,10 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
         "--sim",
         "--non-interactive",
         "--only",
-        "config,software,clock,storage,broker,serial,tamper,button,audio",
+        // not the audio loop: its tone is real-time sound analysed in JavaScript, and emulated
+        // JavaScript on a loaded machine falls behind the sound (a timing artefact of qemu, not of
+        // arm64; the loop runs natively in test/selftest/audio-loop.test.ts)
+        "config,software,clock,storage,broker,serial,tamper,button",
         "--json",
         "--config",
         join(app, "config/examples/sim.json"),
@@ -160,7 +163,7 @@ describe("the production bundle on the Pi's architecture (arm64, emulated)", () 
     const checks = report.checks;
     expect(checks.filter((c) => c.component === "camera")).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual(
-      expect.arrayContaining(["storage.journal", "broker.roundtrip", "audio.loop"]),
+      expect.arrayContaining(["storage.journal", "broker.roundtrip", "serial.link"]),
     );
     expect(checks.filter((c) => c.status === "fail")).toEqual([]);
   }, 300_000);

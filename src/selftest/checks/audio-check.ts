@@ -105,7 +105,7 @@ export const audioLoopCheck: Check = {
       return fail(
         silent
           ? `the microphone hears nothing at all (digital silence over ${round(cap.capturedMs / 1000)} s): deaf capsule or cut cable`
-          : `the ${toneHz} Hz tone was not heard at ${tries} (best: ${best.levelDbfs} dBFS, SNR ${best.snrDb} dB < ${MIN_SNR_DB} dB): speaker silent, wet or blocked?`,
+          : `the ${toneHz} Hz tone was not heard at ${tries} (best: ${best.levelDbfs} dBFS, SNR ${best.snrDb} dB; heard needs ≥ ${MIN_LEVEL_DBFS} dBFS and SNR ≥ ${MIN_SNR_DB} dB): speaker silent, wet or blocked?`,
         best.levelDbfs,
         "dBFS",
         { snrDb: best.snrDb, attempts, silent },
